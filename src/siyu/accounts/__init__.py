@@ -1,0 +1,1 @@
+"""Accounts: staff (shopping-guide) WeCom accounts, their contacts, and customer groups."""

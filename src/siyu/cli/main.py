@@ -1,0 +1,61 @@
+"""The `siyu` console script. User mistakes end in one clear line and a non-zero exit."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import Annotated
+
+import typer
+
+from siyu.cli import database
+from siyu.cli.context import CliContext
+from siyu.errors import SiyuError
+
+app = typer.Typer(
+    name="siyu",
+    help="siyu (私域): know every customer once, see where each stands, reach them with care.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            help="Database URL (overrides SIYU_DATABASE_URL; default: sqlite file siyu.db here).",
+        ),
+    ] = None,
+) -> None:
+    context = CliContext(database_override=db)
+    ctx.obj = context
+    ctx.call_on_close(context.close)
+
+
+app.command()(database.init)
+app.command()(database.doctor)
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI and return its exit code; SiyuError becomes `siyu: error: …` on stderr."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        app(args=args, prog_name="siyu")
+    except SystemExit as exit_:
+        return exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+    except SiyuError as error:
+        typer.echo(f"siyu: error: {error.message}", err=True)
+        return 1
+    except KeyboardInterrupt:
+        typer.echo("siyu: interrupted", err=True)
+        return 130
+    return 0
+
+
+def entry_point() -> None:
+    sys.exit(run())

@@ -1,0 +1,1 @@
+"""Commerce: the merchant's shops, its catalogue, and the orders they take."""

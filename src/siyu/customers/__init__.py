@@ -1,0 +1,1 @@
+"""Customers: OneID identity resolution, behaviour, and the customer 360."""

@@ -1,0 +1,1 @@
+"""The store: SQLAlchemy metadata, engines and Alembic migrations for SQLite and PostgreSQL."""

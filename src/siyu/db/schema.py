@@ -1,0 +1,15 @@
+"""Every capability's tables, gathered on one metadata (for migrations and the drift test)."""
+
+from __future__ import annotations
+
+from sqlalchemy import MetaData
+
+import siyu.accounts.tables
+import siyu.commerce.tables
+import siyu.customers.tables
+import siyu.segments.tables  # noqa: F401  (importing registers the tables)
+from siyu.db.base import Base
+
+
+def metadata() -> MetaData:
+    return Base.metadata

@@ -1,0 +1,1 @@
+"""Ingest: platform order exports, behaviour events and WeCom data into the store."""

@@ -1,0 +1,1 @@
+"""Segments: tags, the audience rule language, and segment membership."""
