@@ -35,8 +35,10 @@ def ensure_environment() -> None:
         try:
             venv.create(VENV, with_pip=True)
         except subprocess.CalledProcessError:
-            sys.exit("could not create a virtualenv: install your Python's venv module "
-                     "(on Debian/Ubuntu: apt install python3-venv)")
+            sys.exit(
+                "could not create a virtualenv: install your Python's venv module "
+                "(on Debian/Ubuntu: apt install python3-venv)"
+            )
     fingerprint = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
     if not STAMP.exists() or STAMP.read_text() != fingerprint:
         sh(BIN / "python", "-m", "pip", "install", "--quiet", "--upgrade", "pip")

@@ -14,7 +14,12 @@ from siyu.cli.main import app
 
 
 def render() -> str:
-    lines = ["# CLI reference", "", "Generated from the code by `python -m siyu.cli.reference`.", ""]
+    lines = [
+        "# CLI reference",
+        "",
+        "Generated from the code by `python -m siyu.cli.reference`.",
+        "",
+    ]
     _render_command(typer.main.get_command(app), ["siyu"], lines)
     return "\n".join(lines).rstrip() + "\n"
 
