@@ -1,0 +1,1 @@
+"""Analytics: customer-value models and metrics computed from the store's order history."""
