@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from siyu.cli import database
+from siyu.cli import customers, database, imports
 from siyu.cli.context import CliContext
 from siyu.errors import SiyuError
 
@@ -39,6 +39,8 @@ def main(
 
 app.command()(database.init)
 app.command()(database.doctor)
+app.command("import")(imports.import_)
+app.add_typer(customers.app, name="customers")
 
 
 def run(argv: Sequence[str] | None = None) -> int:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, text
+from sqlalchemy import JSON, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from siyu.db.base import Base
@@ -30,6 +31,8 @@ class Customer(Base):
     display_name: Mapped[str | None] = mapped_column(String(200))
     province: Mapped[str | None] = mapped_column(String(50))
     city: Mapped[str | None] = mapped_column(String(50))
+    # Set when OneID merged this customer into another; cleared again by an unmerge.
+    merged_into_id: Mapped[int | None] = mapped_column(Id, ForeignKey("customers.id"), index=True)
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()
 
@@ -79,3 +82,27 @@ class BehaviourEvent(Base):
     category: Mapped[str | None] = mapped_column(String(100))
     shop_id: Mapped[int | None] = mapped_column(Id, ForeignKey("shops.id"))
     event_key: Mapped[str] = mapped_column(String(64), unique=True)  # content hash: re-import no-op
+
+
+class CustomerMerge(Base):
+    """One OneID merge: `merged_id` was folded into `kept_id` because of `reason` (the key both
+    shared). `moved` lists, per table, the row ids that moved, so an unmerge restores them."""
+
+    __tablename__ = "customer_merges"
+
+    id: Mapped[int] = id_column()
+    kept_id: Mapped[int] = mapped_column(Id, ForeignKey("customers.id"), index=True)
+    merged_id: Mapped[int] = mapped_column(Id, ForeignKey("customers.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(300))
+    source: Mapped[str] = mapped_column(String(500), default="")
+    moved: Mapped[dict[str, Any]] = mapped_column(JSON)
+    merged_at: Mapped[datetime] = created_at_column()
+    undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class CustomerChange(Base):
+    """A customer touched by an import or a merge since the last refresh."""
+
+    __tablename__ = "customer_changes"
+
+    customer_id: Mapped[int] = mapped_column(Id, primary_key=True)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from sqlalchemy import MetaData
 
 import siyu.accounts.tables
+import siyu.analytics.tables
 import siyu.commerce.tables
 import siyu.customers.tables
+import siyu.ingest.tables
 import siyu.segments.tables  # noqa: F401  (importing registers the tables)
 from siyu.db.base import Base
 

@@ -1,0 +1,104 @@
+"""Reading customers: the identity part of the customer 360."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from siyu.commerce.tables import REVENUE_STATUSES, Order
+from siyu.customers.tables import Customer, CustomerIdentity, CustomerMerge
+from siyu.errors import NotFoundError
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityView:
+    kind: str
+    scope: str
+    value: str
+    is_strong: bool
+    linked_by: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class MergeView:
+    merge_id: int
+    kept_id: int
+    merged_id: int
+    reason: str
+    source: str
+    merged_at: datetime
+    undone_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerView:
+    id: int
+    display_name: str | None
+    merged_into_id: int | None
+    identities: list[IdentityView]
+    merges: list[MergeView]
+    orders: int
+    net_revenue_fen: int
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = asdict(self)
+        extra: dict[str, Any] = data.pop("extra")
+        return data | extra
+
+
+def get_customer(session: Session, customer_id: int) -> CustomerView:
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        raise NotFoundError(f"no customer {customer_id}")
+    identities = [
+        IdentityView(row.kind, row.scope, row.value, row.is_strong, row.linked_by, row.source)
+        for row in session.scalars(
+            select(CustomerIdentity)
+            .where(CustomerIdentity.customer_id == customer_id)
+            .order_by(CustomerIdentity.id)
+        )
+    ]
+    merges = [
+        MergeView(m.id, m.kept_id, m.merged_id, m.reason, m.source, m.merged_at, m.undone_at)
+        for m in session.scalars(
+            select(CustomerMerge)
+            .where(
+                (CustomerMerge.kept_id == customer_id) | (CustomerMerge.merged_id == customer_id)
+            )
+            .order_by(CustomerMerge.id)
+        )
+    ]
+    orders, revenue = session.execute(
+        select(func.count(), func.coalesce(func.sum(Order.paid_fen - Order.refunded_fen), 0)).where(
+            Order.customer_id == customer_id, Order.status.in_(REVENUE_STATUSES)
+        )
+    ).one()
+    return CustomerView(
+        id=customer.id,
+        display_name=customer.display_name,
+        merged_into_id=customer.merged_into_id,
+        identities=identities,
+        merges=merges,
+        orders=int(orders),
+        net_revenue_fen=int(revenue),
+    )
+
+
+def find_customers(session: Session, text: str, limit: int = 20) -> list[int]:
+    """Customers whose identity value or name contains `text` (phone, buyer id, unionid…)."""
+    pattern = f"%{text}%"
+    by_identity = select(CustomerIdentity.customer_id).where(CustomerIdentity.value.like(pattern))
+    by_name = select(Customer.id).where(Customer.display_name.like(pattern))
+    rows = session.scalars(
+        select(Customer.id)
+        .where(Customer.id.in_(by_identity.union(by_name)), Customer.merged_into_id.is_(None))
+        .order_by(Customer.id)
+        .limit(limit)
+    )
+    return list(rows)
