@@ -294,6 +294,22 @@ def test_a_contact_with_a_mistyped_field_is_rejected_naming_the_field(
     assert (rejected.line_no, rejected.reason) == (1, reason)
 
 
+def test_a_lone_surrogate_escape_is_rejected_and_raw_stays_encodable(tmp_path: Path) -> None:
+    path = tmp_path / "page.json"
+    text = json.dumps(contacts_page("wm1"), ensure_ascii=False).replace('"王五"', '"\\ud800王"')
+    path.write_text(text, encoding="utf-8")
+
+    [rejected] = contacts([path])
+
+    assert isinstance(rejected, RejectedRow)
+    assert (
+        rejected.reason
+        == "external_contact.name is not valid Unicode text (a lone surrogate escape)"
+    )
+    rejected.raw.encode("utf-8")
+    assert "\\ud800" in rejected.raw
+
+
 def test_stringified_times_and_nulls_are_accepted(tmp_path: Path) -> None:
     page = contacts_page("wm1")
     follow = page["external_contact_list"][0]["follow_info"]

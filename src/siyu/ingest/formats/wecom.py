@@ -200,6 +200,8 @@ def _optional_text(source: dict[str, object], key: str, where: str) -> str | Non
         return None
     if not isinstance(value, str):
         raise RowError(f"{where}.{key} is {_kind(value)}, not text")
+    if not _is_unicode(value):
+        raise RowError(f"{where}.{key} is not valid Unicode text (a lone surrogate escape)")
     return value.strip() or None
 
 
@@ -218,6 +220,8 @@ def _texts(source: dict[str, object], key: str, where: str) -> tuple[str, ...]:
         return ()
     if not isinstance(value, list) or not all(isinstance(text, str) for text in value):
         raise RowError(f"{where}.{key} is {_kind(value)}, not an array of text")
+    if not all(_is_unicode(text) for text in value):
+        raise RowError(f"{where}.{key} holds text that is not valid Unicode")
     return tuple(text.strip() for text in value if text.strip())
 
 
@@ -247,4 +251,14 @@ def _kind(value: object) -> str:
 
 
 def _raw(item: object) -> str:
-    return json.dumps(item, ensure_ascii=False, separators=(",", ":"))
+    """The item as compact JSON, readable (CJK as is) unless that would not encode as UTF-8."""
+    text = json.dumps(item, ensure_ascii=False, separators=(",", ":"))
+    return text if _is_unicode(text) else json.dumps(item, separators=(",", ":"))
+
+
+def _is_unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -1,0 +1,1 @@
+"""One writer per platform export, sharing `table` (CSV output) and `fields` (shared values)."""
