@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
 import typer
@@ -54,4 +55,10 @@ def cli_context(ctx: typer.Context) -> CliContext:
 
 def emit_json(payload: dict[str, Any]) -> None:
     """A single JSON object on stdout (the --json contract)."""
-    typer.echo(json.dumps(payload, ensure_ascii=False, default=str, sort_keys=False))
+    typer.echo(json.dumps(payload, ensure_ascii=False, default=_json_value))
+
+
+def _json_value(value: object) -> object:
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return str(value)

@@ -68,6 +68,13 @@ def _print(view: CustomerView) -> None:
     if view.merged_into_id:
         typer.echo(f"  merged into {view.merged_into_id}")
     typer.echo(f"  orders {view.orders}, net revenue ¥{view.net_revenue_fen / 100:,.2f}")
+    if view.extra.get("stage"):
+        profile = view.extra["profile"]
+        reachable = "yes" if profile["reachable"] else "no"
+        typer.echo(
+            f"  stage {view.extra['stage']} since {view.extra['stage_since']}; "
+            f"RFM {profile['rfm_segment'] or '-'}; reachable {reachable}"
+        )
     typer.echo("  identities:")
     for identity in view.identities:
         scope = f"@{identity.scope}" if identity.scope else ""

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from siyu.cli import customers, database, imports
+from siyu.cli import analytics, customers, database, imports
 from siyu.cli.context import CliContext
 from siyu.errors import SiyuError
 
@@ -41,6 +41,7 @@ app.command()(database.init)
 app.command()(database.doctor)
 app.command("import")(imports.import_)
 app.add_typer(customers.app, name="customers")
+app.command()(analytics.refresh)
 
 
 def run(argv: Sequence[str] | None = None) -> int:

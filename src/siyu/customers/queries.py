@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from siyu.analytics.tables import CustomerProfile, StageTransition
 from siyu.commerce.tables import REVENUE_STATUSES, Order
 from siyu.customers.tables import Customer, CustomerIdentity, CustomerMerge
 from siyu.errors import NotFoundError
@@ -87,7 +88,40 @@ def get_customer(session: Session, customer_id: int) -> CustomerView:
         merges=merges,
         orders=int(orders),
         net_revenue_fen=int(revenue),
+        extra=_profile(session, customer_id),
     )
+
+
+PROFILE_FIELDS = (
+    "orders", "purchase_days", "items", "net_revenue_fen", "aov_fen", "first_order_at",
+    "last_order_at", "mean_repeat_days", "median_repeat_days", "expected_interval_days",
+    "by_platform", "by_shop", "category_scores", "top_category", "acquisition_channel",
+    "has_value_behaviour", "last_event_at", "reachable", "deleted_staff", "dormant_on",
+    "churned_on", "rfm_r", "rfm_f", "rfm_m", "rfm_segment", "p_alive", "expected_purchases_30",
+    "expected_purchases_90", "expected_purchases_365", "expected_order_value_fen", "clv_fen",
+    "next_purchase_on", "clv_model",
+)  # fmt: skip
+
+
+def _profile(session: Session, customer_id: int) -> dict[str, Any]:
+    """The stage, the profile figures (under stable keys) and the lifecycle timeline."""
+    profile = session.get(CustomerProfile, customer_id)
+    timeline = [
+        {"from": row.from_stage, "to": row.to_stage, "on": row.changed_on}
+        for row in session.scalars(
+            select(StageTransition)
+            .where(StageTransition.customer_id == customer_id)
+            .order_by(StageTransition.changed_on, StageTransition.id)
+        )
+    ]
+    if profile is None:
+        return {"stage": None, "stage_since": None, "profile": None, "timeline": timeline}
+    return {
+        "stage": profile.stage,
+        "stage_since": profile.stage_since,
+        "profile": {name: getattr(profile, name) for name in PROFILE_FIELDS},
+        "timeline": timeline,
+    }
 
 
 def find_customers(session: Session, text: str, limit: int = 20) -> list[int]:

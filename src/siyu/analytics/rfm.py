@@ -1,0 +1,56 @@
+"""RFM quintile scores and the standard named segments.
+
+R, F and M are scored 1–5 among buyers by percentile rank (ties share a score): recent, frequent
+and high-spending customers score 5. The segment comes from R and FM = round((F + M) / 2) through
+the one grid below: the definitions live here and nowhere else (docs/metrics.md renders them).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.stats import rankdata
+
+SEGMENTS = (
+    "champions",
+    "loyal",
+    "potential_loyalist",
+    "new",
+    "promising",
+    "need_attention",
+    "about_to_sleep",
+    "at_risk",
+    "cant_lose",
+    "hibernating",
+    "lost",
+)
+
+# GRID[r][fm] for r, fm in 1..5 (index 0 unused).
+_ROWS = {
+    5: ("new", "potential_loyalist", "potential_loyalist", "champions", "champions"),
+    4: ("promising", "potential_loyalist", "loyal", "loyal", "champions"),
+    3: ("about_to_sleep", "need_attention", "need_attention", "loyal", "loyal"),
+    2: ("hibernating", "about_to_sleep", "at_risk", "at_risk", "cant_lose"),
+    1: ("lost", "hibernating", "at_risk", "cant_lose", "cant_lose"),
+}
+GRID: dict[tuple[int, int], str] = {
+    (r, fm): name for r, row in _ROWS.items() for fm, name in enumerate(row, start=1)
+}
+
+
+def quintile_scores(
+    values: NDArray[np.float64], *, higher_is_better: bool = True
+) -> NDArray[np.int64]:
+    """1–5 by percentile rank; equal values get equal scores."""
+    if values.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    ranks = rankdata(values if higher_is_better else -values, method="max") / values.size
+    return np.asarray(np.clip(np.ceil(ranks * 5), 1, 5), dtype=np.int64)
+
+
+def segment_names(r: NDArray[np.int64], f: NDArray[np.int64], m: NDArray[np.int64]) -> list[str]:
+    fm = np.floor((f + m) / 2 + 0.5).astype(np.int64)
+    lookup = np.empty((6, 6), dtype=object)
+    for (r_score, fm_score), name in GRID.items():
+        lookup[r_score, fm_score] = name
+    return list(lookup[r, fm])

@@ -1,0 +1,145 @@
+"""`siyu refresh`: profiles, lifecycle stages and their timeline, incremental = full."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import Engine, select
+
+from siyu.analytics.refresh import refresh
+from siyu.analytics.tables import CustomerProfile, StageTransition
+from siyu.customers.tables import CustomerIdentity
+from siyu.db.engine import make_engine, transaction
+from siyu.db.migrate import upgrade
+from siyu.ingest.service import ImportOptions, import_file
+from tests.snapshot import snapshot
+
+ZONE = ZoneInfo("Asia/Shanghai")
+ORDERS_HEADER = "order_id,customer_id,ordered_at,amount,status,refund_amount,category,shop\n"
+
+
+def orders(rows: list[tuple[str, str, str, str]]) -> str:
+    """(order id, customer, date, amount) → orders-csv text; status completed."""
+    lines = [f"{o},{c},{d} 12:00:00,{a},completed,,护肤,Tmall\n" for o, c, d, a in rows]
+    return ORDERS_HEADER + "".join(lines)
+
+
+def load(engine: Engine, tmp_path: Path, name: str, text: str, fmt: str = "orders-csv") -> None:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    import_file(engine, path, ImportOptions(fmt, rejects_dir=tmp_path / "r"), timezone=ZONE)
+
+
+def stages(engine: Engine) -> dict[str, str]:
+    """customer ref (C…, P…) → stage."""
+    with transaction(engine) as session:
+        rows = session.execute(
+            select(CustomerIdentity.value, CustomerProfile.stage).join(
+                CustomerProfile, CustomerProfile.customer_id == CustomerIdentity.customer_id
+            )
+        ).all()
+    return dict(rows)
+
+
+HISTORY = [
+    ("A1", "C1", "2026-06-01", "100"),  # one purchase
+    ("B1", "C2", "2026-05-01", "50"),
+    ("B2", "C2", "2026-06-01", "50"),  # two purchases, 31 days apart
+    ("S1", "C3", "2026-06-01", "30"),
+    ("S2", "C3", "2026-06-01", "30"),  # two orders on one day: one purchase
+    *[(f"L{n}", "C4", f"2026-0{n}-10", "80") for n in range(2, 7)],  # five, monthly: loyal
+    ("T1", "C5", "2026-03-01", "60"),
+    ("T2", "C5", "2026-04-01", "60"),
+    ("T3", "C5", "2026-05-01", "60"),  # three, monthly
+]
+
+
+def test_stages_profile_figures_and_timeline(engine: Engine, tmp_path: Path) -> None:
+    load(engine, tmp_path, "orders.csv", orders(HISTORY))
+    load(engine, tmp_path, "events.csv", "customer_id,event_type,item,occurred_at\n"
+         "P1,cart,Serum,2026-06-05 10:00:00\n", fmt="events")  # fmt: skip
+    result = refresh(engine, as_of=date(2026, 6, 15), zone=ZONE)
+    assert (result.mode, result.recomputed) == ("full", 6)
+    assert stages(engine) == {
+        "C1": "first_order", "C2": "second_order", "C3": "first_order", "C4": "loyal",
+        "C5": "third_order", "P1": "prospect",
+    }  # fmt: skip
+    with transaction(engine) as session:
+        loyal = session.scalars(
+            select(CustomerProfile)
+            .join(CustomerIdentity, CustomerIdentity.customer_id == CustomerProfile.customer_id)
+            .where(CustomerIdentity.value == "C4")
+        ).one()
+        timeline = session.execute(
+            select(StageTransition.to_stage, StageTransition.changed_on)
+            .where(StageTransition.customer_id == loyal.customer_id)
+            .order_by(StageTransition.changed_on)
+        ).all()
+    assert (loyal.orders, loyal.purchase_days, loyal.net_revenue_fen, loyal.aov_fen) == (
+        5, 5, 40_000, 8_000,
+    )  # fmt: skip
+    assert loyal.median_repeat_days == 30.5  # gaps 29, 30, 31, 31 days
+    assert loyal.by_shop == {"Tmall": {"orders": 5, "net_revenue_fen": 40_000}}
+    assert loyal.category_scores == {"护肤": 1.0}
+    assert timeline == [
+        ("first_order", date(2026, 2, 10)),
+        ("second_order", date(2026, 3, 10)),
+        ("third_order", date(2026, 4, 10)),
+        ("loyal", date(2026, 5, 10)),
+    ]
+
+
+def test_dormant_and_churned_advance_with_as_of_alone(engine: Engine, tmp_path: Path) -> None:
+    load(engine, tmp_path, "orders.csv", orders(HISTORY))
+    refresh(engine, as_of=date(2026, 6, 15), zone=ZONE)
+    # C5 buys monthly (mean interval 30.5 days): dormant after 2 intervals, churned after 4.
+    refresh(engine, as_of=date(2026, 7, 2), zone=ZONE)
+    assert stages(engine)["C5"] == "dormant"
+    later = refresh(engine, as_of=date(2026, 9, 1), zone=ZONE)
+    assert later.recomputed == 0
+    assert stages(engine)["C5"] == "churned"
+    with transaction(engine) as session:
+        steps = session.execute(
+            select(StageTransition.to_stage, StageTransition.changed_on)
+            .join(CustomerIdentity, CustomerIdentity.customer_id == StageTransition.customer_id)
+            .where(CustomerIdentity.value == "C5")
+            .order_by(StageTransition.changed_on)
+        ).all()
+    assert steps[-2:] == [("dormant", date(2026, 7, 1)), ("churned", date(2026, 8, 31))]
+
+
+def test_incremental_refresh_equals_full(engine: Engine, tmp_path: Path, empty_db_url: str) -> None:
+    more = [("N1", "C1", "2026-07-01", "90"), ("N2", "C9", "2026-07-02", "20")]
+    load(engine, tmp_path, "a.csv", orders(HISTORY))
+    refresh(engine, as_of=date(2026, 6, 15), zone=ZONE)
+    load(engine, tmp_path, "b.csv", orders(more))
+    incremental = refresh(engine, as_of=date(2026, 7, 20), zone=ZONE)
+    assert (incremental.mode, incremental.recomputed) == ("incremental", 2)
+
+    other = make_engine(empty_db_url)
+    upgrade(other)
+    load(other, tmp_path, "a.csv", orders(HISTORY))
+    load(other, tmp_path, "b.csv", orders(more))
+    full = refresh(other, as_of=date(2026, 7, 20), zone=ZONE)
+    assert full.mode == "full"
+    tables = ("customer_profiles", "stage_transitions")
+    picture = {name: rows for name, rows in snapshot(engine).items() if name in tables}
+    expected = {name: rows for name, rows in snapshot(other).items() if name in tables}
+    other.dispose()
+    strip_ids = lambda rows: sorted((row[1:] for row in rows), key=repr)  # noqa: E731 (ids differ)
+    assert picture["customer_profiles"] == expected["customer_profiles"]
+    assert strip_ids(picture["stage_transitions"]) == strip_ids(expected["stage_transitions"])
+
+
+@pytest.mark.parametrize("full", [True, False])
+def test_refresh_is_repeatable(engine: Engine, tmp_path: Path, full: bool) -> None:
+    load(engine, tmp_path, "a.csv", orders(HISTORY))
+    refresh(engine, as_of=date(2026, 6, 15), zone=ZONE)
+    before = snapshot(engine)
+    again = refresh(engine, as_of=date(2026, 6, 15), zone=ZONE, full=full)
+    assert again.recomputed == (5 if full else 0)
+    after = snapshot(engine)
+    assert after["customer_profiles"] == before["customer_profiles"]
