@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Annotated
 
 import typer
 
+from siyu.analytics.kpi import compute_kpis
 from siyu.analytics.refresh import refresh as do_refresh
 from siyu.cli.context import cli_context, emit_json
+from siyu.db.engine import transaction
 from siyu.errors import InvalidInputError
 
 
@@ -42,3 +44,42 @@ def refresh(
         f"{result.scored:,} scored, {result.stage_changes:,} stage changes "
         f"({result.seconds:.1f} s)"
     )
+
+
+def kpi(
+    ctx: typer.Context,
+    date_from: Annotated[
+        str | None, typer.Option("--from", help="First day (default: 365 days before --to).")
+    ] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="Last day (default: today).")] = None,
+    threshold: Annotated[
+        float, typer.Option(help="Yearly spend (yuan) that counts as a high spender.")
+    ] = 1_000.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Private-domain KPIs: buyers, revenue, AOV (客单价) beside revenue per customer (单客价),
+    repurchase, 2nd/3rd-order conversion, reach, cohorts, and whether 私域 suits you."""
+    context = cli_context(ctx)
+    zone = context.settings.timezone
+    last = parse_day(date_to, "--to") or datetime.now(zone).date()
+    first = parse_day(date_from, "--from") or last - timedelta(days=364)
+    if first > last:
+        raise InvalidInputError(f"--from {first} is after --to {last}")
+    with transaction(context.engine()) as session:
+        kpis = compute_kpis(
+            session, period_from=first, period_to=last, zone=zone, spend_threshold_yuan=threshold
+        )
+    if as_json:
+        emit_json(kpis.as_dict())
+        return
+    typer.echo(f"{kpis.period_from} → {kpis.period_to}")
+    typer.echo(f"  customers {kpis.customers:,}   buyers {kpis.buyers:,}   orders {kpis.orders:,}")
+    typer.echo(
+        f"  net revenue ¥{kpis.net_revenue:,.2f}   AOV 客单价 ¥{kpis.aov:,.2f}   "
+        f"revenue per customer 单客价 ¥{kpis.revenue_per_customer:,.2f}"
+    )
+    typer.echo(
+        f"  repurchase {kpis.repurchase_rate:.1%}   2nd order {kpis.second_order.rate:.1%}   "
+        f"3rd order {kpis.third_order.rate:.1%}   buyer reach {kpis.reach['buyer_reach']:.1%}"
+    )
+    typer.echo(f"  {kpis.verdict['text']}")

@@ -42,6 +42,7 @@ app.command()(database.doctor)
 app.command("import")(imports.import_)
 app.add_typer(customers.app, name="customers")
 app.command()(analytics.refresh)
+app.command()(analytics.kpi)
 
 
 def run(argv: Sequence[str] | None = None) -> int:

@@ -1,8 +1,9 @@
 """Identity keys: normalisation and strength (the OneID rules).
 
 Keys, strongest first: WeCom external_userid, unionid, openid; a real phone (E.164); a platform
-buyer id (scoped by platform); e-mail. A merchant-system customer id (orders-csv `customer_id`)
-is as strong as a buyer id within its scope. A masked or encrypted phone is a weak hint: it is
+buyer id (scoped by platform); e-mail. A merchant-system customer id (orders-csv and events
+`customer_id`) is as strong as a buyer id, and merchant-wide: the same id in the orders and the
+events files is the same person. A masked or encrypted phone is a weak hint: it is
 stored, shown, and never merges anything.
 """
 
@@ -26,7 +27,7 @@ STRENGTH = {
     BuyerKeyKind.EMAIL: 4,
     BuyerKeyKind.MASKED_PHONE: 9,
 }
-SCOPED_KINDS = frozenset({BuyerKeyKind.BUYER_ID, BuyerKeyKind.CUSTOMER_REF, BuyerKeyKind.OPENID})
+SCOPED_KINDS = frozenset({BuyerKeyKind.BUYER_ID, BuyerKeyKind.OPENID})
 _MAINLAND_MOBILE = re.compile(r"1[3-9]\d{9}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
