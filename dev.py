@@ -56,9 +56,9 @@ def run_tests(extra: list[str]) -> None:
 
 
 def run_demo(extra: list[str]) -> None:
-    """The main job on the embedded default (SQLite file ./siyu.db)."""
+    """The main job on the embedded default (SQLite file ./siyu.db): the demo merchant."""
     sh(BIN / "siyu", "init")
-    sh(BIN / "siyu", "doctor")
+    sh(BIN / "siyu", "demo", *extra)
 
 
 def main() -> None:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from siyu.cli import analytics, customers, database, imports
+from siyu.cli import analytics, customers, database, demo, imports
 from siyu.cli.context import CliContext
 from siyu.errors import SiyuError
 
@@ -43,6 +43,7 @@ app.command("import")(imports.import_)
 app.add_typer(customers.app, name="customers")
 app.command()(analytics.refresh)
 app.command()(analytics.kpi)
+app.command()(demo.demo)
 
 
 def run(argv: Sequence[str] | None = None) -> int:
