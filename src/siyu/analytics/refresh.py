@@ -18,6 +18,7 @@ import numpy as np
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from siyu.analytics.clv_scoring import ClvScoreResult, refresh_clv
 from siyu.analytics.compute import compute
 from siyu.analytics.facts import read_facts
 from siyu.analytics.policy import LifecyclePolicy
@@ -41,6 +42,7 @@ class RefreshResult:
     changed: int
     stage_changes: int
     shop_interval_days: float
+    clv: ClvScoreResult
     seconds: float
 
     def as_dict(self) -> dict[str, Any]:
@@ -65,6 +67,7 @@ def refresh(
         recomputed = _recompute(session, targets, zone, policy, full=full)
         clear_changes(session, changed_customers(session) if full else targets)
         scores = score_all(session, as_of=as_of, policy=policy, zone=zone)
+        clv = refresh_clv(session, as_of=as_of, zone=zone, refit=full)
         write_state(session, "as_of", as_of.isoformat())
     return RefreshResult(
         as_of=as_of,
@@ -74,6 +77,7 @@ def refresh(
         changed=scores.changed,
         stage_changes=scores.stage_changes,
         shop_interval_days=round(scores.shop_interval_days, 4),
+        clv=clv,
         seconds=round(time.perf_counter() - started, 3),
     )
 

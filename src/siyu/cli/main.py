@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from siyu.cli import analytics, customers, database, demo, imports
+from siyu.cli import analytics, clv, customers, database, demo, imports
 from siyu.cli.context import CliContext
 from siyu.errors import SiyuError
 
@@ -42,6 +42,7 @@ app.command()(database.doctor)
 app.command("import")(imports.import_)
 app.add_typer(customers.app, name="customers")
 app.command()(analytics.refresh)
+app.add_typer(clv.app, name="clv")
 app.command()(analytics.kpi)
 app.command()(demo.demo)
 
