@@ -56,9 +56,11 @@ def run_tests(extra: list[str]) -> None:
 
 
 def run_demo(extra: list[str]) -> None:
-    """The main job on the embedded default (SQLite file ./siyu.db): the demo merchant."""
+    """The main job on the embedded default (SQLite file ./siyu.db): the demo merchant, then
+    the console at http://127.0.0.1:8000/ (Ctrl-C stops it)."""
     sh(BIN / "siyu", "init")
     sh(BIN / "siyu", "demo", *extra)
+    sh(BIN / "siyu", "serve")
 
 
 def main() -> None:

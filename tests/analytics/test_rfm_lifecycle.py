@@ -19,7 +19,7 @@ def test_the_grid_covers_every_cell_with_the_eleven_named_segments() -> None:
 
 def test_quintiles_rank_and_keep_ties_together() -> None:
     values = np.array([1, 1, 1, 1, 2, 3, 4, 5, 6, 100], dtype=np.float64)
-    assert quintile_scores(values).tolist() == [2, 2, 2, 2, 3, 3, 4, 4, 5, 5]
+    assert quintile_scores(values).tolist() == [1, 1, 1, 1, 3, 3, 4, 4, 5, 5]
     recency = np.array([1, 10, 100, 1000, 5000], dtype=np.float64)
     assert quintile_scores(recency, higher_is_better=False).tolist() == [5, 4, 3, 2, 1]
 
@@ -36,7 +36,8 @@ def test_quintile_scores_are_monotone(values: list[float]) -> None:
     order = np.argsort(array, kind="stable")
     assert np.all(np.diff(scores[order]) >= 0)
     assert scores.min() >= 1
-    assert scores.max() == 5
+    if np.count_nonzero(array == array.max()) == 1:  # a unique best value scores 5
+        assert scores[np.argmax(array)] == 5
 
 
 @given(st.lists(st.integers(min_value=1, max_value=30), min_size=1, max_size=40))

@@ -1,6 +1,6 @@
 """RFM quintile scores and the standard named segments.
 
-R, F and M are scored 1–5 among buyers by percentile rank (ties share a score): recent, frequent
+R, F and M are scored 1–5 among buyers by percentile rank (ties share the lowest): recent, frequent
 and high-spending customers score 5. The segment comes from R and FM = round((F + M) / 2) through
 the one grid below: the definitions live here and nowhere else (docs/metrics.md renders them).
 """
@@ -41,10 +41,11 @@ GRID: dict[tuple[int, int], str] = {
 def quintile_scores(
     values: NDArray[np.float64], *, higher_is_better: bool = True
 ) -> NDArray[np.int64]:
-    """1–5 by percentile rank; equal values get equal scores."""
+    """1–5 by percentile rank; equal values get equal scores (the lowest of the tie, so the
+    many one-purchase buyers score F = 1, not the top of their tie)."""
     if values.size == 0:
         return np.zeros(0, dtype=np.int64)
-    ranks = rankdata(values if higher_is_better else -values, method="max") / values.size
+    ranks = rankdata(values if higher_is_better else -values, method="min") / values.size
     return np.asarray(np.clip(np.ceil(ranks * 5), 1, 5), dtype=np.int64)
 
 

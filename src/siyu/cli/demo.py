@@ -10,6 +10,7 @@ import typer
 
 from siyu.analytics.kpi import compute_kpis
 from siyu.cli.context import cli_context, emit_json
+from siyu.cli.web import ensure_demo_admin
 from siyu.db.engine import transaction
 from siyu.demo.load import run_demo
 
@@ -36,6 +37,7 @@ def demo(
         on_file=say,
     )  # fmt: skip
     with transaction(engine) as session:
+        login = ensure_demo_admin(session)
         kpis = compute_kpis(
             session, period_from=today.replace(year=today.year - 1), period_to=today, zone=zone
         )
@@ -47,6 +49,7 @@ def demo(
                 "imports": [item.as_dict() for item in result.imports],
                 "refresh": result.refresh.as_dict() if result.refresh else None,
                 "kpis": kpis.as_dict(),
+                "login": {"username": login[0], "password": login[1]},
             }
         )
         return
@@ -58,3 +61,4 @@ def demo(
         f"revenue per customer 单客价 ¥{kpis.revenue_per_customer:,.2f}"
     )
     typer.echo(f"  {kpis.verdict['text']}")
+    typer.echo(f"console login (demo admin): {login[0]} / {login[1]}")

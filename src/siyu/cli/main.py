@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from siyu.cli import analytics, clv, customers, database, demo, imports
+from siyu.cli import analytics, clv, customers, database, demo, imports, web
 from siyu.cli.context import CliContext
 from siyu.errors import SiyuError
 
@@ -45,6 +45,8 @@ app.command()(analytics.refresh)
 app.add_typer(clv.app, name="clv")
 app.command()(analytics.kpi)
 app.command()(demo.demo)
+app.command()(web.serve)
+app.add_typer(web.user_app, name="user")
 
 
 def run(argv: Sequence[str] | None = None) -> int:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from siyu.analytics.tables import CustomerProfile, StageTransition
@@ -136,3 +137,89 @@ def find_customers(session: Session, text: str, limit: int = 20) -> list[int]:
         .limit(limit)
     )
     return list(rows)
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerSummary:
+    id: int
+    display_name: str | None
+    phone: str | None  # E.164; mask it for roles that may not see it (mask_phone)
+    stage: str | None
+    orders: int
+    net_revenue_fen: int
+    last_order_at: datetime | None
+    rfm_segment: str | None
+    reachable: bool
+    clv_fen: int | None
+
+
+def list_customers(
+    session: Session,
+    *,
+    scope: ColumnElement[bool],
+    text: str | None = None,
+    stage: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[CustomerSummary], int]:
+    """A page of live customers within `scope` (an access clause on customers.id), newest
+    buyers first, optionally matching `text` (any identity value or the name) and a stage."""
+    phone = (
+        select(func.min(CustomerIdentity.value))
+        .where(CustomerIdentity.customer_id == Customer.id, CustomerIdentity.kind == "phone")
+        .scalar_subquery()
+    )
+    query = (
+        select(Customer.id, Customer.display_name, phone, CustomerProfile)
+        .outerjoin(CustomerProfile, CustomerProfile.customer_id == Customer.id)
+        .where(Customer.merged_into_id.is_(None), scope)
+    )
+    if text:
+        pattern = f"%{text}%"
+        by_identity = select(CustomerIdentity.customer_id).where(
+            CustomerIdentity.value.like(pattern)
+        )
+        query = query.where(Customer.id.in_(by_identity) | Customer.display_name.like(pattern))
+    if stage:
+        query = query.where(CustomerProfile.stage == stage)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.execute(
+        query.order_by(CustomerProfile.last_order_at.desc().nulls_last(), Customer.id)
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return [_summary(row) for row in rows], int(total)
+
+
+def _summary(row: Any) -> CustomerSummary:
+    customer_id, name, phone, profile = row
+    return CustomerSummary(
+        id=customer_id,
+        display_name=name,
+        phone=phone,
+        stage=profile.stage if profile else None,
+        orders=profile.orders if profile else 0,
+        net_revenue_fen=profile.net_revenue_fen if profile else 0,
+        last_order_at=profile.last_order_at if profile else None,
+        rfm_segment=profile.rfm_segment if profile else None,
+        reachable=profile.reachable if profile else False,
+        clv_fen=profile.clv_fen if profile else None,
+    )
+
+
+def mask_phone(phone: str | None) -> str | None:
+    """+8613812345678 → 138****5678 (PII masking for roles that may not see phones)."""
+    if not phone:
+        return phone
+    digits = phone.removeprefix("+86")
+    return digits[:3] + "****" + digits[-4:] if len(digits) >= 7 else "****"
+
+
+_PHONE_IN_TEXT = re.compile(r"(?:\+86)?(1[3-9]\d)\d{4}(\d{4})")
+
+
+def mask_phones_in(text: str | None) -> str | None:
+    """Mask every mainland mobile number inside free text (link reasons, merge reasons)."""
+    if not text:
+        return text
+    return _PHONE_IN_TEXT.sub(r"\1****\2", text)

@@ -9,6 +9,7 @@ import siyu.analytics.tables
 import siyu.commerce.tables
 import siyu.customers.tables
 import siyu.ingest.tables
+import siyu.security.tables
 import siyu.segments.tables  # noqa: F401  (importing registers the tables)
 from siyu.db.base import Base
 

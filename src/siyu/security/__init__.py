@@ -1,0 +1,1 @@
+"""Security: console users and roles, API tokens, access checks, the audit log."""

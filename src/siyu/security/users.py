@@ -1,0 +1,108 @@
+"""Console users: creation, login with rate limiting, API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from siyu.accounts.tables import StaffAccount
+from siyu.errors import InvalidInputError, SiyuError
+from siyu.security.access import Actor
+from siyu.security.passwords import MIN_LENGTH, hash_password, verify_password
+from siyu.security.tables import ROLES, ApiToken, LoginAttempt, User
+
+MAX_FAILURES = 5  # per username within the window
+FAILURE_WINDOW = timedelta(minutes=15)
+
+
+class LoginFailedError(SiyuError):
+    code = "login_failed"
+
+
+class TooManyAttemptsError(SiyuError):
+    code = "too_many_attempts"
+
+
+def create_user(
+    session: Session, *, username: str, password: str, role: str, staff_userid: str | None = None
+) -> User:
+    if role not in ROLES:
+        raise InvalidInputError(f"role {role!r} is not one of {', '.join(ROLES)}")
+    if len(password) < MIN_LENGTH:
+        raise InvalidInputError(f"the password needs at least {MIN_LENGTH} characters")
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise InvalidInputError(f"user {username!r} exists already")
+    staff_id = None
+    if role == "guide":
+        if not staff_userid:
+            raise InvalidInputError("a guide needs --staff, their WeCom userid")
+        staff_id = session.scalar(
+            select(StaffAccount.id).where(StaffAccount.userid == staff_userid)
+        )
+        if staff_id is None:
+            raise InvalidInputError(f"no staff account with WeCom userid {staff_userid!r}")
+    user = User(
+        username=username, password_hash=hash_password(password), role=role, staff_id=staff_id
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def set_password(session: Session, user: User, password: str) -> None:
+    if len(password) < MIN_LENGTH:
+        raise InvalidInputError(f"the password needs at least {MIN_LENGTH} characters")
+    user.password_hash = hash_password(password)
+    session.flush()
+
+
+def actor_of(user: User) -> Actor:
+    return Actor(user_id=user.id, username=user.username, role=user.role, staff_id=user.staff_id)
+
+
+def authenticate(session: Session, *, username: str, password: str, address: str = "") -> User:
+    """The user, or LoginFailedError; after MAX_FAILURES recent failures, TooManyAttemptsError
+    (checked before the password, so guessing stops paying off)."""
+    since = datetime.now(UTC) - FAILURE_WINDOW
+    failures = session.scalar(
+        select(func.count())
+        .select_from(LoginAttempt)
+        .where(
+            LoginAttempt.username == username,
+            LoginAttempt.succeeded.is_(False),
+            LoginAttempt.at >= since,
+        )
+    )
+    if (failures or 0) >= MAX_FAILURES:
+        raise TooManyAttemptsError("too many failed logins: try again in 15 minutes")
+    user = session.scalar(select(User).where(User.username == username, User.is_active.is_(True)))
+    succeeded = user is not None and verify_password(user.password_hash, password)
+    session.add(LoginAttempt(username=username[:64], address=address[:64], succeeded=succeeded))
+    session.flush()
+    if not succeeded or user is None:
+        raise LoginFailedError("wrong username or password")
+    return user
+
+
+def create_token(session: Session, user: User, name: str) -> str:
+    """A new API token (shown once; only its hash is stored)."""
+    token = "siyu_" + secrets.token_urlsafe(32)
+    session.add(ApiToken(user_id=user.id, name=name, token_hash=_digest(token)))
+    session.flush()
+    return token
+
+
+def user_for_token(session: Session, token: str) -> User | None:
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
+    if row is None:
+        return None
+    row.last_used_at = datetime.now(UTC)
+    return session.get(User, row.user_id)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -1,0 +1,102 @@
+"""API payloads (separate from the tables): what clients send and receive."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import Path
+from pydantic import BaseModel, Field
+
+Item = TypeVar("Item")
+MAX_ID = 2**63 - 1
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="A row id")]
+
+
+class Page(BaseModel, Generic[Item]):
+    items: list[Item]
+    total: int
+    page: int
+    page_size: int
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+
+
+class CustomerOut(BaseModel):
+    id: int
+    display_name: str | None
+    phone: str | None = Field(description="Masked unless the caller's role may see phones")
+    stage: str | None
+    orders: int
+    net_revenue_fen: int
+    last_order_at: datetime | None
+    rfm_segment: str | None
+    reachable: bool
+    clv_fen: int | None
+
+
+class IdentityOut(BaseModel):
+    kind: str
+    scope: str
+    value: str
+    is_strong: bool
+    linked_by: str
+    source: str
+
+
+class Customer360(BaseModel):
+    id: int
+    display_name: str | None
+    merged_into_id: int | None
+    stage: str | None
+    stage_since: date | None
+    identities: list[IdentityOut]
+    merges: list[dict[str, Any]]
+    profile: dict[str, Any] | None
+    timeline: list[dict[str, Any]]
+    activity: dict[str, Any]
+
+
+class ImportOut(BaseModel):
+    import_id: int
+    format: str
+    file: str
+    resumed_after_line: int
+    read: int
+    inserted: int
+    updated: int
+    unchanged: int
+    rejected: int
+    warnings: int
+    new_customers: int
+    merges: int
+    rejects_file: str | None
+
+
+class ImportRunOut(BaseModel):
+    id: int
+    format: str
+    file_name: str
+    state: str
+    rows_read: int
+    inserted: int
+    updated: int
+    unchanged: int
+    rejected: int
+    warnings: int
+    started_at: datetime
+    finished_at: datetime | None
+
+
+class Me(BaseModel):
+    id: int
+    username: str
+    role: str
+    permissions: list[str]

@@ -1,0 +1,87 @@
+"""The FastAPI application: the API under /api/v1, the console at /, static files."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
+from starlette.middleware.sessions import SessionMiddleware
+
+from siyu.analytics.store import read_state, write_state
+from siyu.db.engine import make_engine, transaction
+from siyu.errors import SiyuError
+from siyu.settings import Settings
+from siyu.web.api import analytics, customers, imports, system
+from siyu.web.console import pages
+from siyu.web.deps import NotAuthenticatedError
+
+STATIC = Path(__file__).with_name("static")
+STATUS = {
+    "not_found": 404,
+    "permission_denied": 403,
+    "not_authenticated": 401,
+    "login_failed": 401,
+    "csrf": 403,
+    "too_many_attempts": 429,
+    "invalid_input": 422,
+    "invalid_format": 422,
+    "database_unavailable": 503,
+}
+
+
+def create_app(
+    settings: Settings, *, engine: Engine | None = None, secure_cookies: bool = False
+) -> FastAPI:
+    """`secure_cookies` marks the session cookie Secure (serve behind HTTPS in production)."""
+    engine = engine or make_engine(settings.database_url)
+    app = FastAPI(
+        title="siyu API",
+        version="1",
+        description="Private-domain customer operations: customers, imports, profiles, KPIs.",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+    )
+    app.state.engine = engine
+    app.state.settings = settings
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=secret_key(engine),
+        session_cookie="siyu_session",
+        same_site="lax",
+        https_only=secure_cookies,
+        max_age=12 * 3600,
+    )
+    for router in (customers.router, analytics.router, imports.router, system.router):
+        app.include_router(router, prefix="/api/v1")
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_exception_handler(SiyuError, _siyu_error)  # type: ignore[arg-type]
+    return app
+
+
+def secret_key(engine: Engine) -> str:
+    """SIYU_SECRET_KEY if set, else a random key made once and kept in the database."""
+    configured = os.environ.get("SIYU_SECRET_KEY")
+    if configured:
+        return configured
+    with transaction(engine) as session:
+        key = read_state(session, "secret_key")
+        if key is None:
+            key = secrets.token_hex(32)
+            write_state(session, "secret_key", key)
+    return key
+
+
+async def _siyu_error(request: Request, error: SiyuError) -> Response:
+    if not request.url.path.startswith("/api/"):
+        if isinstance(error, NotAuthenticatedError):
+            return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        return pages.error_page(request, error, STATUS.get(error.code, 400))
+    body = {"error": {"code": error.code, "message": error.message}}
+    return JSONResponse(body, status_code=STATUS.get(error.code, 400))

@@ -1,0 +1,1 @@
+"""The server-rendered console: thin pages over the same capability functions as the API."""

@@ -1,0 +1,54 @@
+"""Rendering console pages: templates, the translator, the CSRF token, the navigation."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from starlette.templating import Jinja2Templates
+
+from siyu.security.access import Actor
+from siyu.web.deps import csrf_token
+from siyu.web.i18n import DEFAULT_LOCALE, LOCALES, translator
+
+TEMPLATES = Jinja2Templates(directory=Path(__file__).parent.parent / "templates")
+TEMPLATES.env.filters["tojson_safe"] = lambda value: json.dumps(
+    value, ensure_ascii=False, default=str
+)
+TEMPLATES.env.filters["yuan"] = lambda fen: "" if fen is None else f"¥{fen / 100:,.2f}"
+
+NAV = (
+    ("/", "Dashboard"),
+    ("/customers", "Customers"),
+    ("/imports", "Imports"),
+    ("/settings", "Settings"),
+)
+
+
+def locale_of(request: Request) -> str:
+    locale = request.session.get("locale", DEFAULT_LOCALE)
+    return locale if locale in LOCALES else DEFAULT_LOCALE
+
+
+def page(
+    request: Request, template: str, actor: Actor | None, status_code: int = 200, **context: Any
+) -> HTMLResponse:
+    locale = locale_of(request)
+    return TEMPLATES.TemplateResponse(
+        request,
+        template,
+        {
+            "_": translator(locale),
+            "locale": locale,
+            "html_lang": "zh-CN" if locale == "zh_CN" else "en",
+            "actor": actor,
+            "csrf": csrf_token(request),
+            "nav": NAV,
+            "path": request.url.path,
+            **context,
+        },
+        status_code=status_code,
+    )
