@@ -7,6 +7,7 @@ does. Date-dependent figures (stage, RFM, CLV) are scored afterwards over everyo
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +18,15 @@ from numpy.typing import NDArray
 
 from siyu.analytics.days import local_days
 from siyu.analytics.facts import Facts
-from siyu.analytics.grouping import Ints, group_max, group_median, group_min, group_sum, positions
+from siyu.analytics.grouping import (
+    Ints,
+    group_max,
+    group_median,
+    group_min,
+    group_sum,
+    positions,
+    unique_pairs,
+)
 from siyu.analytics.lifecycle import order_stage_codes, purchase_transitions
 from siyu.analytics.policy import LifecyclePolicy
 
@@ -28,7 +37,8 @@ NEVER = np.iinfo(np.int64).max
 class Computed:
     customers: Ints
     columns: dict[str, NDArray[Any]]
-    json_columns: dict[str, list[dict[str, Any]]]
+    json_columns: dict[str, list[str]]  # JSON text, as json.dumps writes it
+    top_category: list[str | None]
     transitions: tuple[Ints, Ints, Ints]  # customer, day, stage code (order-driven)
     prospect_days: Ints  # first seen (behaviour or contact) for customers never buying before
 
@@ -48,7 +58,7 @@ def compute(
     columns: dict[str, NDArray[Any]] = {
         "net_revenue_fen": group_sum(at[revenue], orders["net"][revenue], size).astype(np.int64),
         "orders": np.bincount(at[purchase], minlength=size).astype(np.int64),
-        "items": group_sum(at[purchase], orders["items"][purchase], size).astype(np.int64),
+        "items": _items(customers, facts.lines, size),
         "first_order_seconds": group_min(at[purchase], orders["seconds"][purchase], size, NEVER),
         "last_order_seconds": group_max(at[purchase], orders["seconds"][purchase], size, -1),
     }
@@ -60,36 +70,35 @@ def compute(
     columns |= _behaviour(customers, facts)
     removed = local_days(np.maximum(columns["removed_seconds"], 0), zone)
     columns["deleted_staff_day"] = np.where(columns["deleted_staff"], removed, -1)
+    categories, top = _category_scores(customers, facts, policy, zone, category_names)
     json_columns = {
         "by_platform": _breakdown(at[revenue], orders, revenue, facts.shop_platforms, size),
         "by_shop": _breakdown(at[revenue], orders, revenue, facts.shop_names, size),
-        "category_scores": _category_scores(customers, facts, policy, zone, category_names),
+        "category_scores": categories,
     }
     columns["acquisition_platform"] = _first_platform(at[purchase], orders, purchase, size)
     transitions = purchase_transitions(customers[day_customer], days, policy)
     first_seen = np.minimum(columns["first_event_day"], columns["first_contact_day"])
     first_purchase = group_min(day_customer, days, size, NEVER)
     prospect = np.where(first_seen < first_purchase, first_seen, NEVER)
-    return Computed(customers, columns, json_columns, transitions, prospect)
+    return Computed(customers, columns, json_columns, top, transitions, prospect)
 
 
 def _purchase_days(at: Ints, seconds: Ints, zone: ZoneInfo) -> tuple[Ints, Ints]:
     """Distinct (customer position, local day) pairs, sorted."""
     day = local_days(seconds, zone)
-    pairs = (
-        np.unique(np.stack([at, day], axis=1), axis=0) if at.size else np.zeros((0, 2), np.int64)
-    )
-    return pairs[:, 0].astype(np.int64), pairs[:, 1].astype(np.int64)
+    pairs, _ = unique_pairs(at, day)
+    return pairs[:, 0], pairs[:, 1]
 
 
 def _intervals(at: Ints, days: Ints, size: int, policy: LifecyclePolicy) -> dict[str, NDArray[Any]]:
     count = np.bincount(at, minlength=size).astype(np.int64)
     first = group_min(at, days, size, NEVER)
     last = group_max(at, days, size, -1)
-    mean = np.where(count >= 2, (last - first) / np.maximum(count - 1, 1), np.nan)
+    mean = np.round(np.where(count >= 2, (last - first) / np.maximum(count - 1, 1), np.nan), 4)
     same = np.r_[False, at[1:] == at[:-1]] if at.size else np.zeros(0, dtype=bool)
     gaps = np.diff(days, prepend=0)[same].astype(np.float64)
-    median = group_median(at[same], gaps, size)
+    median = np.round(group_median(at[same], gaps, size), 4)
     own = np.where(count >= policy.min_purchases_for_own_interval, mean, np.nan)
     return {
         "purchase_days": count,
@@ -136,60 +145,105 @@ def _behaviour(customers: Ints, facts: Facts) -> dict[str, NDArray[Any]]:
     }
 
 
+def _items(customers: Ints, lines: dict[str, NDArray[Any]], size: int) -> Ints:
+    """Σ quantity over the lines of paid orders."""
+    at, known = positions(customers, lines["customer"])
+    paid = known & (lines["purchase"] == 1)
+    return group_sum(at[paid], lines["quantity"][paid], size).astype(np.int64)
+
+
 def _breakdown(
     at: Ints,
     orders: dict[str, NDArray[Any]],
     mask: NDArray[np.bool_],
     names: dict[int, str],
     size: int,
-) -> list[dict[str, Any]]:
-    result: list[dict[str, Any]] = [{} for _ in range(size)]
+) -> list[str]:
+    """{name: {orders, net_revenue_fen}} per customer; shops sharing a name (a platform) are
+    summed, names in the order of their first shop id."""
     shop, net, purchase = orders["shop"][mask], orders["net"][mask], orders["purchase"][mask]
     if at.size == 0:
-        return result
-    keys, inverse = np.unique(np.stack([at, shop], axis=1), axis=0, return_inverse=True)
-    inverse = inverse.reshape(-1)
-    sums = np.bincount(inverse, weights=net.astype(np.float64))
-    counts = np.bincount(inverse, weights=purchase.astype(np.float64))
-    for (position, shop_id), total, count in zip(keys, sums, counts, strict=True):
-        entry = result[position].setdefault(
-            names.get(int(shop_id), str(shop_id)), {"orders": 0, "net_revenue_fen": 0}
+        return ["{}"] * size
+    shop_ids, shop_index = np.unique(shop, return_inverse=True)
+    labels = [names.get(int(shop_id), str(shop_id)) for shop_id in shop_ids]
+    distinct = list(dict.fromkeys(labels))
+    label = np.array([distinct.index(name) for name in labels], dtype=np.int64)
+    keys, inverse = unique_pairs(at, label[shop_index.reshape(-1)])
+    sums = np.bincount(inverse, weights=net.astype(np.float64)).astype(np.int64)
+    counts = np.bincount(inverse, weights=purchase.astype(np.float64)).astype(np.int64)
+    encoded = [json.dumps(name) for name in distinct]
+    fragments = [
+        f'{encoded[name]}: {{"orders": {count}, "net_revenue_fen": {total}}}'
+        for name, count, total in zip(
+            keys[:, 1].tolist(), counts.tolist(), sums.tolist(), strict=True
         )
-        entry["orders"] += int(count)
-        entry["net_revenue_fen"] += int(total)
+    ]
+    return json_objects(keys[:, 0], fragments, size)
+
+
+def json_objects(position: Ints, fragments: list[str], size: int) -> list[str]:
+    """One JSON object per customer from `key: value` fragments sorted by position."""
+    result = ["{}"] * size
+    if position.size == 0:
+        return result
+    starts = np.flatnonzero(np.r_[True, position[1:] != position[:-1]])
+    ends = np.r_[starts[1:], position.size]
+    for where, start, end in zip(
+        position[starts].tolist(), starts.tolist(), ends.tolist(), strict=True
+    ):
+        result[where] = "{" + ", ".join(fragments[start:end]) + "}"
     return result
 
 
 def _category_scores(
     customers: Ints, facts: Facts, policy: LifecyclePolicy, zone: ZoneInfo, names: dict[int, str]
-) -> list[dict[str, Any]]:
+) -> tuple[list[str], list[str | None]]:
     """Share of spend per category, each purchase weighted by its recency (half-life decay).
     Weights are relative to the customer's own last purchase, so shares do not drift with the
-    refresh date: exp(-k·(as_of−d)) normalised over a customer is the same for any as_of."""
+    refresh date: exp(-k·(as_of−d)) normalised over a customer is the same for any as_of.
+    The top categories by share (then name), as JSON text, and the first one's name."""
     size = customers.size
-    result: list[dict[str, Any]] = [{} for _ in range(size)]
     lines = facts.lines
     at, known = positions(customers, lines["customer"])
-    keep = known & (lines["net"] > 0)
+    keep = known & (lines["net"] > 0) & (lines["category"] >= 0) & (lines["paid_status"] == 1)
     if not keep.any():
-        return result
+        return ["{}"] * size, [None] * size
     at, category = at[keep], lines["category"][keep]
     day = local_days(lines["seconds"][keep], zone)
     newest = group_max(at, day, size, 0)
     weight = lines["net"][keep] * np.exp(
         -math.log(2) * (newest[at] - day) / policy.category_half_life_days
     )
-    keys, inverse = np.unique(np.stack([at, category], axis=1), axis=0, return_inverse=True)
-    inverse = inverse.reshape(-1)
+    keys, inverse = unique_pairs(at, category)
     scores = np.bincount(inverse, weights=weight)
-    totals = group_sum(keys[:, 0].astype(np.int64), scores, size)
-    for (position, category_id), score in zip(keys, scores, strict=True):
-        share = round(float(score / totals[position]), 4)
-        result[position][names.get(int(category_id), str(category_id))] = share
-    top = policy.top_categories
-    return [
-        dict(sorted(entry.items(), key=lambda item: (-item[1], item[0]))[:top]) for entry in result
+    position = keys[:, 0].astype(np.int64)
+    totals = group_sum(position, scores, size)
+    shares = np.round(scores / totals[position], 4)
+    category_ids, category_index = np.unique(keys[:, 1], return_inverse=True)
+    labels = [names.get(int(category_id), str(category_id)) for category_id in category_ids]
+    rank = np.argsort(np.argsort(np.array(labels, dtype=object), kind="stable"), kind="stable")
+    label_rank = rank[category_index.reshape(-1)]
+    order = np.lexsort((label_rank, -shares, position))
+    position, shares, label_index = (
+        position[order],
+        shares[order],
+        category_index.reshape(-1)[order],
+    )
+    starts = np.flatnonzero(np.r_[True, position[1:] != position[:-1]])
+    within = np.arange(position.size) - np.repeat(starts, np.diff(np.r_[starts, position.size]))
+    top = within < policy.top_categories
+    position, shares, label_index = position[top], shares[top], label_index[top]
+    encoded = [json.dumps(label) for label in labels]
+    fragments = [
+        f"{encoded[index]}: {share!r}"
+        for index, share in zip(label_index.tolist(), shares.tolist(), strict=True)
     ]
+    first: list[str | None] = [None] * size
+    for where, index in zip(
+        position[within[top] == 0].tolist(), label_index[within[top] == 0].tolist(), strict=True
+    ):
+        first[where] = labels[index]
+    return json_objects(position, fragments, size), first
 
 
 def _first_platform(

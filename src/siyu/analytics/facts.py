@@ -1,18 +1,23 @@
 """Read what profiles are computed from, as numpy columns (one query per fact table).
 
-`customer_ids=None` reads everyone (a full refresh); a list reads only those customers, in chunks
-(an incremental refresh: work grows with the customers touched, not with history).
+`customer_ids=None` reads everyone in one pass per table, without any filter (a full refresh);
+a list reads only those customers, in chunks (an incremental refresh: work grows with the
+customers touched, not with history).
+
+Every query selects non-null numbers only, so `read_columns` moves rows from the DB-API cursor
+straight into arrays: PostgreSQL sends them as binary COPY, parsed by numpy without a Python
+object per value; SQLite's rows are converted a batch at a time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy import Float, Select, and_, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from siyu.accounts.tables import CustomerGroupMember, WecomContact
@@ -23,6 +28,9 @@ from siyu.db.sql import epoch_seconds
 VALUE_EVENTS = ("view", "follow", "favourite", "cart")
 PURCHASE_STATUSES = ("paid", "shipped", "completed", "partially_refunded")
 CHUNK = 5_000
+BATCH = 100_000  # SQLite rows converted at a time
+COPY_BLOCK = 1 << 24  # PostgreSQL COPY bytes parsed at a time
+COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
 
 Columns = dict[str, NDArray[Any]]
 Query = Select[*tuple[Any, ...]]
@@ -30,10 +38,10 @@ Query = Select[*tuple[Any, ...]]
 
 @dataclass(frozen=True, slots=True)
 class Facts:
-    orders: Columns  # customer, seconds, net, purchase, revenue, shop, platform, items
-    lines: Columns  # customer, seconds, category, net
+    orders: Columns  # customer, seconds, net, purchase, revenue, shop
+    lines: Columns  # customer, seconds, category (-1 none), net, quantity, purchase, paid_status
     events: Columns  # customer, first_seconds, last_seconds, value
-    contacts: Columns  # customer, live, deleted_by_customer, first_seconds
+    contacts: Columns  # customer, live, deleted_by_customer, first_seconds, removed_seconds
     groups: Columns  # customer (live membership)
     shop_platforms: dict[int, str]
     shop_names: dict[int, str]
@@ -41,9 +49,11 @@ class Facts:
 
 def read_facts(session: Session, customer_ids: Sequence[int] | None) -> Facts:
     shops = session.execute(select(Shop.id, Shop.platform, Shop.name)).all()
+    orders = _read(session, _orders_query(), Order.customer_id, customer_ids)
+    lines = _read(session, _lines_query(), Order.customer_id, customer_ids)
     return Facts(
-        orders=_read(session, _orders_query(), Order.customer_id, customer_ids),
-        lines=_read(session, _lines_query(), Order.customer_id, customer_ids),
+        orders={name: values for name, values in orders.items() if name != "paid_status"},
+        lines=_attach_orders(lines, orders),
         events=_read(session, _events_query(), BehaviourEvent.customer_id, customer_ids),
         contacts=_read(session, _contacts_query(), WecomContact.customer_id, customer_ids),
         groups=_read(session, _groups_query(), CustomerGroupMember.customer_id, customer_ids),
@@ -53,39 +63,42 @@ def read_facts(session: Session, customer_ids: Sequence[int] | None) -> Facts:
 
 
 def _orders_query() -> Query:
-    items = (
-        select(func.coalesce(func.sum(OrderLine.quantity), 0))
-        .where(OrderLine.order_id == Order.id)
-        .scalar_subquery()
-    )
     return select(
+        Order.id.label("id"),
         Order.customer_id.label("customer"),
         epoch_seconds(Order.ordered_at).label("seconds"),
         (Order.paid_fen - Order.refunded_fen).label("net"),
-        and_(Order.status.in_(PURCHASE_STATUSES), Order.paid_fen > Order.refunded_fen).label(
+        _flag(and_(Order.status.in_(PURCHASE_STATUSES), Order.paid_fen > Order.refunded_fen)).label(
             "purchase"
         ),
-        Order.status.in_(REVENUE_STATUSES).label("revenue"),
+        _flag(Order.status.in_(REVENUE_STATUSES)).label("revenue"),
+        _flag(Order.status.in_(PURCHASE_STATUSES)).label("paid_status"),
         Order.shop_id.label("shop"),
-        items.label("items"),
     ).where(Order.customer_id.is_not(None))
 
 
 def _lines_query() -> Query:
-    return (
-        select(
-            Order.customer_id.label("customer"),
-            epoch_seconds(Order.ordered_at).label("seconds"),
-            OrderLine.category_id.label("category"),
-            (func.coalesce(OrderLine.paid_fen, 0) - OrderLine.refunded_fen).label("net"),
-        )
-        .join(Order, Order.id == OrderLine.order_id)
-        .where(
-            Order.customer_id.is_not(None),
-            OrderLine.category_id.is_not(None),
-            Order.status.in_(PURCHASE_STATUSES),
-        )
+    """Lines with their order id only; `_attach_orders` joins them to the orders read."""
+    return select(
+        OrderLine.order_id.label("order"),
+        func.coalesce(OrderLine.category_id, -1).label("category"),
+        (func.coalesce(OrderLine.paid_fen, 0) - OrderLine.refunded_fen).label("net"),
+        OrderLine.quantity.label("quantity"),
     )
+
+
+def _attach_orders(lines: Columns, orders: Columns) -> Columns:
+    """Each line with its order's customer, time and flags; lines of orders not read (no
+    customer, or another customer's) are dropped."""
+    order = np.argsort(orders["id"], kind="stable")
+    ids = orders["id"][order]
+    at = np.minimum(np.searchsorted(ids, lines["order"]), max(ids.size - 1, 0))
+    known = ids[at] == lines["order"] if ids.size else np.zeros(lines["order"].size, bool)
+    source = order[at[known]]
+    result = {name: lines[name][known] for name in ("category", "net", "quantity")}
+    for name in ("customer", "seconds", "purchase", "paid_status"):
+        result[name] = orders[name][source]
+    return result
 
 
 def _events_query() -> Query:
@@ -105,8 +118,12 @@ def _contacts_query() -> Query:
             WecomContact.customer_id.label("customer"),
             func.max(_flag(live)).label("live"),
             func.max(_flag(by_customer)).label("deleted_by_customer"),
-            func.min(epoch_seconds(WecomContact.added_at)).label("first_seconds"),
-            func.max(epoch_seconds(WecomContact.removed_at)).label("removed_seconds"),
+            func.coalesce(func.min(epoch_seconds(WecomContact.added_at)), -1).label(
+                "first_seconds"
+            ),
+            func.coalesce(func.max(epoch_seconds(WecomContact.removed_at)), -1).label(
+                "removed_seconds"
+            ),
         )
         .where(WecomContact.customer_id.is_not(None))
         .group_by(WecomContact.customer_id)
@@ -122,22 +139,121 @@ def _groups_query() -> Query:
 
 
 def _flag(condition: Any) -> Any:
-    """1/0 for a condition, so it can be aggregated on both backends."""
+    """1/0 for a condition, so it can be aggregated (and read as a number) on both backends."""
     return case((condition, 1), else_=0)
 
 
 def _read(
     session: Session, query: Query, column: Any, customer_ids: Sequence[int] | None
 ) -> Columns:
-    names = [element.name for element in query.selected_columns]
     if customer_ids is None:
-        rows = list(session.execute(query))
+        return read_columns(session, query)
+    if query.selected_columns[0].name == "order":  # lines: filtered through their orders
+        column = OrderLine.order_id
+        chunks = (
+            query.where(column.in_(select(Order.id).where(Order.customer_id.in_(chunk))))
+            for chunk in _chunks(customer_ids)
+        )
     else:
-        rows = []
-        for start in range(0, len(customer_ids), CHUNK):
-            chunk = customer_ids[start : start + CHUNK]
-            rows.extend(session.execute(query.where(column.in_(chunk))))
-    if not rows:
-        return {name: np.zeros(0, dtype=np.int64) for name in names}
-    table = np.array([tuple(-1 if value is None else value for value in row) for row in rows])
-    return {name: table[:, index].astype(np.int64) for index, name in enumerate(names)}
+        chunks = (query.where(column.in_(chunk)) for chunk in _chunks(customer_ids))
+    parts = [read_columns(session, chunk) for chunk in chunks]
+    names = [element.name for element in query.selected_columns]
+    return {name: _concatenate([part[name] for part in parts]) for name in names}
+
+
+def _chunks(customer_ids: Sequence[int]) -> Iterator[Sequence[int]]:
+    for start in range(0, len(customer_ids), CHUNK):
+        yield customer_ids[start : start + CHUNK]
+
+
+def read_columns(session: Session, query: Query, floats: Sequence[str] = ()) -> Columns:
+    """The rows of `query` as one array per selected column: int64, or float64 for `floats`.
+    The query must select no NULL (coalesce to a sentinel); its parameters are inlined (they
+    are ids, codes and constants, never user text)."""
+    connection = session.connection()
+    names = [element.name for element in query.selected_columns]
+    sql = str(query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+    driver: Any = connection.connection.dbapi_connection
+    if connection.dialect.name == "postgresql":
+        columns = _copy_binary(driver, sql, names, floats)
+    else:
+        columns = _fetch(driver, sql, names, floats)
+    return dict(zip(names, columns, strict=True))
+
+
+def _fetch(
+    driver: Any, sql: str, names: Sequence[str], floats: Sequence[str]
+) -> list[NDArray[Any]]:
+    """SQLite: a batch of rows at a time. Numbers read as float64 when any column is a float
+    (exact for the integers kept here: ids, seconds and fen, all far below 2**53)."""
+    dtype = np.float64 if floats else np.int64
+    cursor = driver.cursor()
+    cursor.execute(sql)
+    parts: list[NDArray[Any]] = []
+    while rows := cursor.fetchmany(BATCH):
+        parts.append(np.array(rows, dtype=dtype).reshape(-1, len(names)).T.copy())
+    cursor.close()
+    return [
+        _concatenate([part[index] for part in parts]).astype(
+            np.float64 if name in floats else np.int64
+        )
+        for index, name in enumerate(names)
+    ]
+
+
+def _copy_binary(
+    driver: Any, sql: str, names: Sequence[str], floats: Sequence[str]
+) -> list[NDArray[Any]]:
+    """PostgreSQL: `COPY (…) TO STDOUT (FORMAT BINARY)`. With every column a non-null 8-byte
+    number, each row is a fixed-size record (field count, then length + value per field)."""
+    fields = ", ".join(
+        f"CAST(q.{name} AS {'DOUBLE PRECISION' if name in floats else 'BIGINT'})" for name in names
+    )
+    record = np.dtype(
+        [("count", ">i2")]
+        + [
+            item
+            for index, name in enumerate(names)
+            for item in ((f"size{index}", ">i4"), (name, ">f8" if name in floats else ">i8"))
+        ]
+    )
+    parts: list[NDArray[Any]] = []
+    buffer = bytearray()
+    header = True
+    with (
+        driver.cursor() as cursor,
+        cursor.copy(f"COPY (SELECT {fields} FROM ({sql}) AS q) TO STDOUT (FORMAT BINARY)") as copy,
+    ):
+        for block in copy:
+            buffer += block
+            if header and len(buffer) >= 19:
+                if bytes(buffer[:11]) != COPY_SIGNATURE:
+                    raise RuntimeError("unexpected COPY BINARY header")
+                del buffer[: 19 + int.from_bytes(buffer[15:19], "big")]
+                header = False
+            if not header and len(buffer) >= COPY_BLOCK:
+                parts.append(_records(buffer, record))
+    parts.append(_records(buffer, record))
+    if bytes(buffer) not in (b"\xff\xff", b""):
+        raise RuntimeError("unexpected COPY BINARY trailer")
+    table = _concatenate(parts) if parts else np.zeros(0, dtype=record)
+    if table.size and not all((table[f"size{index}"] == 8).all() for index in range(len(names))):
+        raise RuntimeError("COPY BINARY: a column is NULL or not 8 bytes wide")
+    return [table[name].astype(np.float64 if name in floats else np.int64) for name in names]
+
+
+def _records(buffer: bytearray, record: np.dtype[Any]) -> NDArray[Any]:
+    """Take the whole records at the front of `buffer` out of it (the trailer is shorter)."""
+    count = len(buffer) // record.itemsize
+    records = np.frombuffer(buffer, dtype=record, count=count).copy()
+    del buffer[: count * record.itemsize]
+    return records
+
+
+def _concatenate(parts: list[NDArray[Any]]) -> NDArray[Any]:
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+
+def float_column(expression: Any) -> Any:
+    """A nullable float column for `read_columns(floats=…)`: NULL reads as -1."""
+    return func.coalesce(cast(expression, Float), -1.0)

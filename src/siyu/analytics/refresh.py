@@ -3,7 +3,8 @@
 Incremental (the default once profiles exist): only customers touched by imports or merges since
 the last refresh are recomputed from their history — work grows with the new data, not with
 history. Then the date-dependent scores (stage, dormancy, RFM, CLV) are updated over everyone
-from a few profile columns, writing only what moved. `--full` recomputes everyone.
+from a few profile columns, writing only what moved. `--full` recomputes everyone: one pass over
+each fact table, computed and scored in memory, every profile and timeline step written once.
 """
 
 from __future__ import annotations
@@ -15,22 +16,38 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
+from numpy.typing import NDArray
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from siyu.analytics.clv_scoring import ClvScoreResult, refresh_clv
-from siyu.analytics.compute import compute
+from siyu.analytics.compute import Computed, compute
+from siyu.analytics.days import day_number
 from siyu.analytics.facts import read_facts
 from siyu.analytics.policy import LifecyclePolicy
-from siyu.analytics.scoring import score_all
-from siyu.analytics.store import delete_profiles, insert_profiles, read_state, write_state
+from siyu.analytics.scoring import (
+    Inputs,
+    ScoreResult,
+    score,
+    score_all,
+    scored_columns,
+    timeline,
+)
+from siyu.analytics.store import (
+    delete_profiles,
+    insert_profiles,
+    insert_transitions,
+    order_transitions,
+    read_state,
+    write_state,
+)
 from siyu.analytics.tables import CustomerProfile
-from siyu.commerce.tables import Category
+from siyu.commerce.tables import Category, Shop
 from siyu.customers.changes import changed_customers, clear_changes
 from siyu.customers.tables import Customer
 from siyu.db.engine import transaction
 
-CUSTOMER_CHUNK = 50_000  # customers recomputed per pass: bounds memory on a full refresh
+CUSTOMER_CHUNK = 50_000  # customers recomputed per pass in an incremental refresh
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,12 +78,15 @@ def refresh(
     started = time.perf_counter()
     with transaction(engine) as session:
         full = full or read_state(session, "as_of") is None
-        targets = _all_customers(session) if full else changed_customers(session)
         if full:
-            delete_profiles(session, None)
-        recomputed = _recompute(session, targets, zone, policy, full=full)
-        clear_changes(session, changed_customers(session) if full else targets)
-        scores = score_all(session, as_of=as_of, policy=policy, zone=zone)
+            scores = _recompute_all(session, as_of, zone, policy)
+            recomputed = scores.scored
+            clear_changes(session, changed_customers(session))
+        else:
+            targets = changed_customers(session)
+            recomputed = _recompute(session, targets, zone, policy)
+            clear_changes(session, targets)
+            scores = score_all(session, as_of=as_of, policy=policy, zone=zone)
         clv = refresh_clv(session, as_of=as_of, zone=zone, refit=full)
         write_state(session, "as_of", as_of.isoformat())
     return RefreshResult(
@@ -82,22 +102,77 @@ def refresh(
     )
 
 
-def _all_customers(session: Session) -> list[int]:
-    return list(session.scalars(select(Customer.id).order_by(Customer.id)))
+def _recompute_all(
+    session: Session, as_of: date, zone: ZoneInfo, policy: LifecyclePolicy
+) -> ScoreResult:
+    """Everyone from one pass over the facts, scored in memory, written once: every profile
+    and timeline step is new, so nothing is read back or updated."""
+    delete_profiles(session, None)
+    customers = np.array(
+        session.scalars(
+            select(Customer.id).where(Customer.merged_into_id.is_(None)).order_by(Customer.id)
+        ).all(),
+        dtype=np.int64,
+    )
+    computed = _compute(session, customers, None, zone, policy)
+    scores = score(_inputs(computed), as_of_day=day_number(as_of), policy=policy, zone=zone)
+    customer, from_stage, to_stage, day = order_transitions(computed)
+    last = np.flatnonzero(np.r_[customer[1:] != customer[:-1], True]) if customer.size else customer
+    latest_stage = np.full(customers.size, -1, dtype=np.int64)
+    latest_day = np.full(customers.size, -1, dtype=np.int64)
+    at = np.searchsorted(customers, customer[last])
+    latest_stage[at], latest_day[at] = to_stage[last], day[last]
+    stage, when = scores.columns["stage"], scores.columns["when"]
+    since, step, _ = timeline(stage, when, latest_stage, latest_day)  # nothing to redate
+    insert_profiles(session, computed, _platforms(session), scored_columns(scores, since))
+    insert_transitions(session, customer, from_stage, to_stage, day)
+    insert_transitions(session, customers[step], latest_stage[step], stage[step], when[step])
+    size = int(customers.size)
+    return ScoreResult(size, size, size, scores.shop_interval)
+
+
+def _inputs(computed: Computed) -> Inputs:
+    columns = computed.columns
+    return Inputs(
+        customer=computed.customers,
+        last_order_seconds=columns["last_order_seconds"],
+        purchase_days=columns["purchase_days"],
+        net_revenue_fen=columns["net_revenue_fen"],
+        mean_repeat_days=columns["mean_repeat_days"],
+        order_stage=columns["order_stage_code"],
+        deleted_staff=columns["deleted_staff"],
+        deleted_staff_day=columns["deleted_staff_day"],
+    )
+
+
+def _compute(
+    session: Session,
+    customers: NDArray[np.int64],
+    targets: list[int] | None,
+    zone: ZoneInfo,
+    policy: LifecyclePolicy,
+) -> Computed:
+    categories = dict(session.execute(select(Category.id, Category.name)).all())
+    facts = read_facts(session, targets)
+    return compute(customers, facts, policy, zone, categories)
+
+
+def _platforms(session: Session) -> dict[int, str]:
+    return dict(session.execute(select(Shop.id, Shop.platform)).all())
 
 
 def _recompute(
-    session: Session, targets: list[int], zone: ZoneInfo, policy: LifecyclePolicy, *, full: bool
+    session: Session, targets: list[int], zone: ZoneInfo, policy: LifecyclePolicy
 ) -> int:
-    categories = dict(session.execute(select(Category.id, Category.name)).all())
+    """The customers touched since the last refresh, from their own facts (in chunks)."""
     live = _live(session, targets)
-    if not full:
-        delete_profiles(session, targets)  # merged-away customers lose theirs for good
+    delete_profiles(session, targets)  # merged-away customers lose theirs for good
+    platforms = _platforms(session)
     for start in range(0, len(live), CUSTOMER_CHUNK):
         chunk = live[start : start + CUSTOMER_CHUNK]
-        facts = read_facts(session, None if full and len(live) <= CUSTOMER_CHUNK else chunk)
-        computed = compute(np.array(chunk, dtype=np.int64), facts, policy, zone, categories)
-        insert_profiles(session, computed)
+        computed = _compute(session, np.array(chunk, dtype=np.int64), chunk, zone, policy)
+        insert_profiles(session, computed, platforms)
+        insert_transitions(session, *order_transitions(computed))
     return len(live)
 
 

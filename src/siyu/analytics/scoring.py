@@ -1,7 +1,9 @@
 """Scoring over everyone: expected interval, dormancy dates, stage, RFM — written where changed.
 
-Runs on every refresh, full or incremental: it reads a few columns of every profile (work grows
-with customers, not with orders) and writes only the rows whose values moved.
+`score` is pure numpy. A full refresh scores the profiles it has just computed, in memory, and
+writes them once. An incremental one runs `score_all`: it reads a few numeric columns of every
+profile (work grows with customers, not with orders), and writes only the rows whose values
+moved, with their stage change in the timeline.
 """
 
 from __future__ import annotations
@@ -13,17 +15,24 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
 from siyu.analytics import rfm
 from siyu.analytics.days import day_date, day_number, local_days
+from siyu.analytics.facts import float_column, read_columns
 from siyu.analytics.lifecycle import ORDER_STAGES, current_stages, thresholds
 from siyu.analytics.policy import LifecyclePolicy
-from siyu.analytics.tables import CustomerProfile, StageTransition
+from siyu.analytics.store import dates, insert_transitions, numbers, update_rows
+from siyu.analytics.tables import STAGES, CustomerProfile, StageTransition
 from siyu.db.sql import epoch_seconds
 
 P = CustomerProfile
+T = StageTransition
+Ints = NDArray[np.int64]
+Floats = NDArray[np.float64]
+DORMANT, CHURNED = STAGES.index("dormant"), STAGES.index("churned")
+OUTPUTS = ("interval", "dormant_day", "churned_day", "stage", "rfm_r", "rfm_f", "rfm_m", "segment")
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,134 +43,229 @@ class ScoreResult:
     shop_interval_days: float
 
 
-def score_all(
-    session: Session, *, as_of: date, policy: LifecyclePolicy, zone: ZoneInfo
-) -> ScoreResult:
-    rows = session.execute(
-        select(
-            P.customer_id, func.coalesce(epoch_seconds(P.last_order_at), -1), P.purchase_days,
-            P.net_revenue_fen, P.mean_repeat_days, P.order_stage, P.deleted_staff, P.stage,
-            P.expected_interval_days, P.dormant_on, P.churned_on, P.rfm_r, P.rfm_f, P.rfm_m,
-            P.rfm_segment, P.deleted_staff_on,
-        ).order_by(P.customer_id)
-    ).all()  # fmt: skip
-    if not rows:
-        return ScoreResult(0, 0, 0, policy.fallback_interval_days)
-    columns = list(zip(*rows, strict=True))
-    ids = np.array(columns[0], dtype=np.int64)
-    last_seconds = np.array(columns[1], dtype=np.int64)
-    purchases = np.array(columns[2], dtype=np.int64)
-    net = np.array(columns[3], dtype=np.float64)
-    mean = np.array([np.nan if value is None else value for value in columns[4]])
-    order_stage = np.array([ORDER_STAGES.index(name) for name in columns[5]], dtype=np.int64)
-    deleted = np.array(columns[6], dtype=bool)
+@dataclass(frozen=True, slots=True)
+class Inputs:
+    """What scoring needs of each profile (sorted by customer); -1 / NaN where none."""
 
+    customer: Ints
+    last_order_seconds: Ints
+    purchase_days: Ints
+    net_revenue_fen: Ints
+    mean_repeat_days: Floats
+    order_stage: Ints  # index into ORDER_STAGES
+    deleted_staff: NDArray[np.bool_]
+    deleted_staff_day: Ints
+
+
+@dataclass(frozen=True, slots=True)
+class Scores:
+    columns: dict[str, NDArray[Any]]  # OUTPUTS (-1 / NaN where none), "when", "last_day"
+    shop_interval: float
+
+
+def score(inputs: Inputs, *, as_of_day: int, policy: LifecyclePolicy, zone: ZoneInfo) -> Scores:
+    purchases = inputs.purchase_days
     buyer = purchases > 0
-    last_day = np.where(buyer, local_days(last_seconds, zone), 0)
-    own = np.where(purchases >= policy.min_purchases_for_own_interval, mean, np.nan)
+    last_day = np.where(buyer, local_days(inputs.last_order_seconds, zone), 0)
+    own = np.where(
+        purchases >= policy.min_purchases_for_own_interval, inputs.mean_repeat_days, np.nan
+    )
     shop_interval = (
         float(np.nanmedian(own)) if np.isfinite(own).any() else policy.fallback_interval_days
     )
     interval = np.where(np.isnan(own), shop_interval, own)
     dormant_on, churned_on = thresholds(last_day.astype(np.float64), interval, policy)
-    deleted_on = np.array([day_number(day) if day else 0 for day in columns[15]], dtype=np.int64)
+    deleted = inputs.deleted_staff
+    deleted_on = np.maximum(inputs.deleted_staff_day, 0)
     churned_on = np.where(deleted & (deleted_on < churned_on), deleted_on, churned_on)
-    as_of_day = day_number(as_of)
-    stages = current_stages(order_stage, dormant_on, churned_on, deleted & ~buyer, as_of_day)
-    scores = _rfm(buyer, as_of_day - last_day, purchases, net)
-
-    changes: list[dict[str, Any]] = []
-    moved: list[tuple[int, str, int, int, int]] = []
-    for index, row in enumerate(rows):
-        new = {
-            "expected_interval_days": round(float(interval[index]), 4) if buyer[index] else None,
-            "dormant_on": day_date(int(dormant_on[index])) if buyer[index] else None,
-            "churned_on": day_date(int(churned_on[index])) if buyer[index] else None,
-            "stage": stages[index],
-            **scores[index],
-        }
-        old = {
-            "expected_interval_days": row[8], "dormant_on": row[9], "churned_on": row[10],
-            "stage": row[7], "rfm_r": row[11], "rfm_f": row[12], "rfm_m": row[13],
-            "rfm_segment": row[14],
-        }  # fmt: skip
-        change = {key: value for key, value in new.items() if old[key] != value}
-        if change:
-            changes.append({"customer_id": int(ids[index]), **change})
-        if "stage" in change:
-            moved.append((int(ids[index]), stages[index], int(last_day[index]),
-                          int(dormant_on[index]), int(churned_on[index])))  # fmt: skip
-    if changes:
-        session.execute(update(CustomerProfile), changes)
-    _reconcile_timeline(session, moved, as_of_day)
-    return ScoreResult(len(rows), len(changes), len(moved), shop_interval)
+    names = current_stages(inputs.order_stage, dormant_on, churned_on, deleted & ~buyer, as_of_day)
+    codes = {name: code for code, name in enumerate(STAGES)}
+    stage = np.array([codes[name] for name in names], dtype=np.int64)
+    when = np.where(stage == DORMANT, dormant_on, np.where(stage == CHURNED, churned_on, last_day))
+    columns: dict[str, NDArray[Any]] = {
+        "interval": np.where(buyer, np.round(interval, 4), np.nan),
+        "dormant_day": np.where(buyer, dormant_on, -1),
+        "churned_day": np.where(buyer, churned_on, -1),
+        "stage": stage,
+        "when": when.astype(np.int64),
+        "last_day": last_day,
+    }
+    columns |= _rfm(buyer, as_of_day - last_day, purchases, inputs.net_revenue_fen)
+    return Scores(columns, shop_interval)
 
 
-def _rfm(
-    buyer: NDArray[np.bool_],
-    recency: NDArray[np.int64],
-    purchases: NDArray[np.int64],
-    net: NDArray[np.float64],
-) -> list[dict[str, Any]]:
-    empty = {"rfm_r": None, "rfm_f": None, "rfm_m": None, "rfm_segment": None}
-    result: list[dict[str, Any]] = [dict(empty) for _ in range(buyer.size)]
-    positions = np.flatnonzero(buyer)
-    if positions.size == 0:
+def _rfm(buyer: NDArray[np.bool_], recency: Ints, purchases: Ints, net: Ints) -> dict[str, Ints]:
+    result = {name: np.full(buyer.size, -1, dtype=np.int64) for name in ("rfm_r", "rfm_f", "rfm_m")}
+    result["segment"] = np.full(buyer.size, -1, dtype=np.int64)
+    if not buyer.any():
         return result
-    r = rfm.quintile_scores(recency[positions].astype(np.float64), higher_is_better=False)
-    f = rfm.quintile_scores(purchases[positions].astype(np.float64))
-    m = rfm.quintile_scores(net[positions])
-    names = rfm.segment_names(r, f, m)
-    for slot, position in enumerate(positions.tolist()):
-        result[position] = {
-            "rfm_r": int(r[slot]), "rfm_f": int(f[slot]), "rfm_m": int(m[slot]),
-            "rfm_segment": names[slot],
-        }  # fmt: skip
+    r = rfm.quintile_scores(recency[buyer].astype(np.float64), higher_is_better=False)
+    f = rfm.quintile_scores(purchases[buyer].astype(np.float64))
+    m = rfm.quintile_scores(net[buyer].astype(np.float64))
+    codes = {name: code for code, name in enumerate(rfm.SEGMENTS)}
+    result["rfm_r"][buyer], result["rfm_f"][buyer], result["rfm_m"][buyer] = r, f, m
+    result["segment"][buyer] = [codes[name] for name in rfm.segment_names(r, f, m)]
     return result
 
 
-def _reconcile_timeline(
-    session: Session, moved: list[tuple[int, str, int, int, int]], as_of_day: int
-) -> None:
-    """Record each stage change in the timeline, dated when it happened, and stage_since."""
-    if not moved:
-        return
-    latest = _latest_transitions(session, [customer for customer, *_ in moved])
-    inserts, since = [], []
-    for customer, stage, last_day, dormant_day, churned_day in moved:
-        when = {"dormant": dormant_day, "churned": churned_day}.get(stage, last_day)
-        previous = latest.get(customer)
-        if previous is not None and previous[0] == stage:
-            when = day_number(previous[1]) if stage not in ("dormant", "churned") else when
-            session.execute(
-                update(StageTransition)
-                .where(StageTransition.id == previous[2])
-                .values(changed_on=day_date(when))
-            )
-        else:
-            inserts.append(
-                {"customer_id": customer, "from_stage": previous[0] if previous else None,
-                 "to_stage": stage, "changed_on": day_date(when)}
-            )  # fmt: skip
-        since.append({"customer_id": customer, "stage_since": day_date(when)})
-    if inserts:
-        session.execute(insert(StageTransition), inserts)
-    session.execute(update(CustomerProfile), since)
+def timeline(
+    stage: Ints, when: Ints, latest_stage: Ints, latest_day: Ints
+) -> tuple[Ints, NDArray[np.bool_], NDArray[np.bool_]]:
+    """For customers whose stage changed: the day the stage began (stage_since), which need a
+    new step in the timeline, and which redate their latest step (dormant or churned again,
+    from a new date). A purchase-driven stage that is already the latest step keeps its day."""
+    same = latest_stage == stage
+    timed = (stage == DORMANT) | (stage == CHURNED)
+    since = np.where(same & ~timed, latest_day, when)
+    return since, ~same, same & timed & (latest_day != when)
 
 
-def _latest_transitions(session: Session, customers: list[int]) -> dict[int, tuple[str, date, int]]:
-    latest: dict[int, tuple[str, date, int]] = {}
-    for start in range(0, len(customers), 5_000):
-        chunk = customers[start : start + 5_000]
-        newest = (
-            select(func.max(StageTransition.id))
-            .where(StageTransition.customer_id.in_(chunk))
-            .group_by(StageTransition.customer_id)
+def score_all(
+    session: Session, *, as_of: date, policy: LifecyclePolicy, zone: ZoneInfo
+) -> ScoreResult:
+    inputs, old = _read_profiles(session)
+    if inputs.customer.size == 0:
+        return ScoreResult(0, 0, 0, policy.fallback_interval_days)
+    scores = score(inputs, as_of_day=day_number(as_of), policy=policy, zone=zone)
+    new = scores.columns
+    changed = np.zeros(inputs.customer.size, dtype=bool)
+    for name in OUTPUTS:
+        changed |= _differs(new[name], old[name])
+    moved = np.flatnonzero(new["stage"] != old["stage"])
+    since = _reconcile_timeline(session, inputs.customer[moved], new["stage"][moved],
+                                new["when"][moved])  # fmt: skip
+    _write_scores(session, inputs.customer, new, np.flatnonzero(changed), moved, since)
+    return ScoreResult(
+        inputs.customer.size, int(changed.sum()), int(moved.size), scores.shop_interval
+    )
+
+
+def _differs(new: NDArray[Any], old: NDArray[Any]) -> NDArray[np.bool_]:
+    same: NDArray[np.bool_] = new == old
+    if new.dtype.kind == "f":
+        same |= np.isnan(new) & (old < 0)
+    return ~same
+
+
+def _code(column: Any, names: tuple[str, ...]) -> Any:
+    return case({name: code for code, name in enumerate(names)}, value=column, else_=-1)
+
+
+def _read_profiles(session: Session) -> tuple[Inputs, dict[str, NDArray[Any]]]:
+    def day(column: Any) -> Any:
+        return func.coalesce(epoch_seconds(column), -86_400)
+
+    query = select(
+        P.customer_id.label("customer"),
+        func.coalesce(epoch_seconds(P.last_order_at), -1).label("last_seconds"),
+        P.purchase_days.label("purchases"),
+        P.net_revenue_fen.label("net"),
+        float_column(P.mean_repeat_days).label("mean"),
+        _code(P.order_stage, ORDER_STAGES).label("order_stage"),
+        case((P.deleted_staff, 1), else_=0).label("deleted"),
+        day(P.deleted_staff_on).label("deleted_on"),
+        float_column(P.expected_interval_days).label("interval"),
+        day(P.dormant_on).label("dormant_day"),
+        day(P.churned_on).label("churned_day"),
+        _code(P.stage, STAGES).label("stage"),
+        *(func.coalesce(column, -1).label(column.key) for column in (P.rfm_r, P.rfm_f, P.rfm_m)),
+        _code(P.rfm_segment, rfm.SEGMENTS).label("segment"),
+    ).order_by(P.customer_id)
+    columns = read_columns(session, query, floats=("mean", "interval"))
+    for name in ("deleted_on", "dormant_day", "churned_day"):
+        columns[name] //= 86_400
+    mean = columns["mean"]
+    inputs = Inputs(
+        customer=columns["customer"],
+        last_order_seconds=columns["last_seconds"],
+        purchase_days=columns["purchases"],
+        net_revenue_fen=columns["net"],
+        mean_repeat_days=np.where(mean < 0, np.nan, mean),
+        order_stage=columns["order_stage"],
+        deleted_staff=columns["deleted"] == 1,
+        deleted_staff_day=columns["deleted_on"],
+    )
+    return inputs, {name: columns[name] for name in OUTPUTS}
+
+
+def _reconcile_timeline(session: Session, customers: Ints, stage: Ints, when: Ints) -> Ints:
+    """Record each stage change in the timeline, dated when it happened; the stage_since days."""
+    if customers.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    latest = _latest_transitions(session, customers)
+    since, insert, redate = timeline(stage, when, latest["stage"], latest["day"])
+    if redate.any():
+        session.execute(
+            update(StageTransition),
+            [{"id": row_id, "changed_on": day_date(day)}
+             for row_id, day in zip(latest["id"][redate].tolist(), when[redate].tolist(),
+                                    strict=True)],
+        )  # fmt: skip
+    insert_transitions(session, customers[insert], latest["stage"][insert], stage[insert],
+                       when[insert])  # fmt: skip
+    return since
+
+
+def _latest_transitions(session: Session, customers: Ints) -> dict[str, Ints]:
+    """Each customer's latest timeline step: stage (-1: none), day and row id."""
+    result = {name: np.full(customers.size, -1, dtype=np.int64) for name in ("stage", "day", "id")}
+    for start in range(0, customers.size, 5_000):
+        chunk = customers[start : start + 5_000].tolist()
+        newest = select(func.max(T.id)).where(T.customer_id.in_(chunk)).group_by(T.customer_id)
+        rows = read_columns(
+            session,
+            select(
+                T.customer_id.label("customer"),
+                _code(T.to_stage, STAGES).label("stage"),
+                epoch_seconds(T.changed_on).label("seconds"),
+                T.id.label("id"),
+            ).where(T.id.in_(newest)),
         )
-        for customer, stage, day, row_id in session.execute(
-            select(StageTransition.customer_id, StageTransition.to_stage,
-                   StageTransition.changed_on, StageTransition.id)
-            .where(StageTransition.id.in_(newest))
-        ):  # fmt: skip
-            latest[customer] = (stage, day, row_id)
-    return latest
+        at = np.searchsorted(customers, rows["customer"])
+        result["stage"][at] = rows["stage"]
+        result["day"][at] = rows["seconds"] // 86_400
+        result["id"][at] = rows["id"]
+    return result
+
+
+def _write_scores(
+    session: Session,
+    customers: Ints,
+    new: dict[str, NDArray[Any]],
+    changed: Ints,
+    moved: Ints,
+    since: Ints,
+) -> None:
+    if changed.size:
+        values = {name: new[name][changed] for name in OUTPUTS}
+        columns = [
+            numbers(values["interval"]),
+            dates(values["dormant_day"]),
+            dates(values["churned_day"]),
+            [STAGES[code] for code in values["stage"].tolist()],
+            *(_optional(values[name]) for name in ("rfm_r", "rfm_f", "rfm_m")),
+            [None if code < 0 else rfm.SEGMENTS[code] for code in values["segment"].tolist()],
+            customers[changed].tolist(),
+        ]
+        update_rows(
+            session, P.__tablename__, SCORE_COLUMNS, "customer_id", zip(*columns, strict=True)
+        )
+    if moved.size:
+        rows = zip(dates(since), customers[moved].tolist(), strict=True)
+        update_rows(session, P.__tablename__, ("stage_since",), "customer_id", rows)
+
+
+SCORE_COLUMNS = (
+    "expected_interval_days", "dormant_on", "churned_on", "stage", "rfm_r", "rfm_f", "rfm_m",
+    "rfm_segment",
+)  # fmt: skip
+
+
+def _optional(values: Ints) -> list[int | None]:
+    return [None if value < 0 else value for value in values.tolist()]
+
+
+def scored_columns(scores: Scores, since: Ints) -> dict[str, NDArray[Any]]:
+    """The columns `store.insert_profiles` writes for scored profiles."""
+    columns = {name: scores.columns[name] for name in OUTPUTS}
+    return columns | {"since": since}

@@ -1,22 +1,37 @@
-"""Writing computed profiles and their order-driven timeline (delete + insert per customer)."""
+"""Writing computed profiles and their order-driven timeline (delete + insert per customer).
+
+Rows go straight to the DB-API connection of the session's transaction: executemany on SQLite,
+COPY on PostgreSQL. Values are written as SQLAlchemy would store them (UTC text on SQLite, JSON
+as `json.dumps` writes it), so the ORM reads them back unchanged.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
-from sqlalchemy import delete, insert, select
+from numpy.typing import NDArray
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
+from siyu.analytics import rfm
 from siyu.analytics.compute import NEVER, Computed
-from siyu.analytics.days import day_date
 from siyu.analytics.lifecycle import ORDER_STAGES
-from siyu.analytics.tables import AnalyticsState, CustomerProfile, StageTransition
-from siyu.commerce.tables import Shop
+from siyu.analytics.tables import STAGES, AnalyticsState, CustomerProfile, StageTransition
 
 CHUNK = 5_000
+WRITE_CHUNK = 50_000  # profile rows rendered at a time
+Ints = NDArray[np.int64]
+PROFILE_COLUMNS = (
+    "customer_id", "orders", "purchase_days", "items", "net_revenue_fen", "aov_fen",
+    "first_order_at", "last_order_at", "mean_repeat_days", "median_repeat_days",
+    "expected_interval_days", "by_platform", "by_shop", "category_scores", "top_category",
+    "acquisition_channel", "has_value_behaviour", "last_event_at", "reachable", "deleted_staff",
+    "deleted_staff_on", "order_stage", "dormant_on", "churned_on", "stage", "stage_since",
+    "rfm_r", "rfm_f", "rfm_m", "rfm_segment",
+)  # fmt: skip
+TRANSITION_COLUMNS = ("customer_id", "from_stage", "to_stage", "changed_on")
 
 
 def delete_profiles(session: Session, customer_ids: Sequence[int] | None) -> None:
@@ -30,92 +45,173 @@ def delete_profiles(session: Session, customer_ids: Sequence[int] | None) -> Non
         session.execute(delete(CustomerProfile).where(CustomerProfile.customer_id.in_(chunk)))
 
 
-def insert_profiles(session: Session, computed: Computed) -> None:
-    platforms = dict(session.execute(select(Shop.id, Shop.platform)).all())
-    rows = [_row(computed, index, platforms) for index in range(computed.customers.size)]
-    for start in range(0, len(rows), CHUNK):
-        session.execute(insert(CustomerProfile), rows[start : start + CHUNK])
-    _insert_transitions(session, computed)
+def insert_profiles(
+    session: Session,
+    computed: Computed,
+    platforms: dict[int, str],
+    scored: dict[str, NDArray[Any]] | None = None,
+) -> None:
+    """Insert the computed profiles. `scored` holds the date-dependent columns when they are
+    known (a full refresh); otherwise they are left blank for the scoring pass to fill."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    size = computed.customers.size
+    for start in range(0, size, WRITE_CHUNK):
+        stop = min(start + WRITE_CHUNK, size)
+        columns = _profile_columns(computed, platforms, scored, start, stop, postgres)
+        write_rows(
+            session, CustomerProfile.__tablename__, PROFILE_COLUMNS, zip(*columns, strict=True)
+        )
 
 
-def _row(computed: Computed, index: int, platforms: dict[int, str]) -> dict[str, Any]:
-    columns = computed.columns
-    orders = int(columns["orders"][index])
-    categories = computed.json_columns["category_scores"][index]
-    shop = int(columns["acquisition_platform"][index])
-    return {
-        "customer_id": int(computed.customers[index]),
-        "orders": orders,
-        "purchase_days": int(columns["purchase_days"][index]),
-        "items": int(columns["items"][index]),
-        "net_revenue_fen": int(columns["net_revenue_fen"][index]),
-        "aov_fen": int(columns["aov_fen"][index]),
-        "first_order_at": _moment(int(columns["first_order_seconds"][index]), NEVER),
-        "last_order_at": _moment(int(columns["last_order_seconds"][index]), -1),
-        "mean_repeat_days": _number(columns["mean_repeat_days"][index]),
-        "median_repeat_days": _number(columns["median_repeat_days"][index]),
-        "expected_interval_days": _number(columns["own_interval_days"][index]),
-        "by_platform": computed.json_columns["by_platform"][index],
-        "by_shop": computed.json_columns["by_shop"][index],
-        "category_scores": categories,
-        "top_category": next(iter(categories), None),
-        "acquisition_channel": _acquisition(columns, index, platforms.get(shop)),
-        "has_value_behaviour": bool(columns["has_value_behaviour"][index]),
-        "last_event_at": _moment(int(columns["last_event_seconds"][index]), -1),
-        "reachable": bool(columns["reachable"][index]),
-        "deleted_staff": bool(columns["deleted_staff"][index]),
-        "deleted_staff_on": _date(int(columns["deleted_staff_day"][index])),
-        "order_stage": ORDER_STAGES[int(columns["order_stage_code"][index])],
-        "stage": "",  # scored next, over everyone
-    }
+def _profile_columns(
+    computed: Computed,
+    platforms: dict[int, str],
+    scored: dict[str, NDArray[Any]] | None,
+    start: int,
+    stop: int,
+    postgres: bool,
+) -> list[list[Any]]:
+    """The PROFILE_COLUMNS of customers [start, stop), one list per column."""
+    window = slice(start, stop)
+    column = {name: values[window] for name, values in computed.columns.items()}
+    json = {name: values[window] for name, values in computed.json_columns.items()}
+    size = stop - start
+    blank: list[Any] = [None] * size
+    score = {name: values[window] for name, values in scored.items()} if scored else {}
+    return [
+        computed.customers[window].tolist(),
+        column["orders"].tolist(),
+        column["purchase_days"].tolist(),
+        column["items"].tolist(),
+        column["net_revenue_fen"].tolist(),
+        column["aov_fen"].tolist(),
+        stamps(column["first_order_seconds"], column["first_order_seconds"] == NEVER, postgres),
+        stamps(column["last_order_seconds"], column["last_order_seconds"] < 0, postgres),
+        numbers(column["mean_repeat_days"]),
+        numbers(column["median_repeat_days"]),
+        numbers(score["interval"]) if score else numbers(column["own_interval_days"]),
+        json["by_platform"],
+        json["by_shop"],
+        json["category_scores"],
+        computed.top_category[window],
+        _acquisition(column, platforms),
+        column["has_value_behaviour"].astype(np.int64).tolist(),
+        stamps(column["last_event_seconds"], column["last_event_seconds"] < 0, postgres),
+        column["reachable"].astype(np.int64).tolist(),
+        column["deleted_staff"].astype(np.int64).tolist(),
+        dates(column["deleted_staff_day"]),
+        _names(ORDER_STAGES, column["order_stage_code"]),
+        dates(score["dormant_day"]) if score else blank,
+        dates(score["churned_day"]) if score else blank,
+        _names(STAGES, score["stage"]) if score else [""] * size,
+        dates(score["since"]) if score else blank,
+        *((_optional(score[key]) if score else blank) for key in ("rfm_r", "rfm_f", "rfm_m")),
+        _names(rfm.SEGMENTS, score["segment"]) if score else blank,
+    ]
 
 
-def _acquisition(columns: dict[str, Any], index: int, platform: str | None) -> str | None:
-    if platform is not None:
-        return platform
-    if columns["has_contact"][index]:
-        return "wecom"
-    if columns["last_event_seconds"][index] >= 0:
-        return "behaviour"
-    return None
+def _acquisition(columns: dict[str, NDArray[Any]], platforms: dict[int, str]) -> list[str | None]:
+    """The platform of the first purchase; else wecom (a contact) or behaviour (an event)."""
+    shops = columns["acquisition_platform"].tolist()
+    contact = columns["has_contact"].tolist()
+    event = (columns["last_event_seconds"] >= 0).tolist()
+    return [
+        platforms.get(shop) or ("wecom" if has_contact else "behaviour" if has_event else None)
+        for shop, has_contact, has_event in zip(shops, contact, event, strict=True)
+    ]
 
 
-def _insert_transitions(session: Session, computed: Computed) -> None:
+def order_transitions(computed: Computed) -> tuple[Ints, Ints, Ints, Ints]:
+    """The order-driven timeline: (customer, from stage, to stage, day), stages as indexes into
+    STAGES (-1: none), sorted by customer then day; a prospect step comes first."""
     customers, days, codes = computed.transitions
-    rows = []
-    previous: dict[int, str] = {}
-    prospects = computed.prospect_days
-    for position in np.flatnonzero(prospects != NEVER):
-        customer = int(computed.customers[position])
-        rows.append(_transition(customer, None, "prospect", int(prospects[position])))
-        previous[customer] = "prospect"
-    for customer, day, code in zip(customers.tolist(), days.tolist(), codes.tolist(), strict=True):
-        stage = ORDER_STAGES[code]
-        rows.append(_transition(customer, previous.get(customer), stage, day))
-        previous[customer] = stage
-    for start in range(0, len(rows), CHUNK):
-        session.execute(insert(StageTransition), rows[start : start + CHUNK])
+    prospects = np.flatnonzero(computed.prospect_days != NEVER)
+    customer = np.concatenate([computed.customers[prospects], customers])
+    day = np.concatenate([computed.prospect_days[prospects], days])
+    to_stage = np.concatenate([np.zeros(prospects.size, dtype=np.int64), codes])
+    order = np.lexsort((np.r_[np.zeros(prospects.size), np.ones(codes.size)], customer))
+    customer, day, to_stage = customer[order], day[order], to_stage[order]
+    same = np.r_[False, customer[1:] == customer[:-1]]
+    from_stage = np.where(same, np.r_[-1, to_stage[:-1]], -1)
+    return customer, from_stage, to_stage, day
 
 
-def _transition(customer: int, from_stage: str | None, to_stage: str, day: int) -> dict[str, Any]:
-    return {
-        "customer_id": customer,
-        "from_stage": from_stage,
-        "to_stage": to_stage,
-        "changed_on": day_date(day),
-    }
+def insert_transitions(
+    session: Session, customer: Ints, from_stage: Ints, to_stage: Ints, day: Ints
+) -> None:
+    rows = zip(
+        customer.tolist(),
+        _names(STAGES, from_stage),
+        _names(STAGES, to_stage),
+        dates(day),
+        strict=True,
+    )
+    write_rows(session, StageTransition.__tablename__, TRANSITION_COLUMNS, rows)
 
 
-def _moment(seconds: int, missing: int) -> datetime | None:
-    return None if seconds == missing else datetime.fromtimestamp(seconds, UTC)
+def write_rows(
+    session: Session, table: str, columns: Sequence[str], rows: Iterable[tuple[Any, ...]]
+) -> None:
+    """Bulk insert on the session's own connection (inside its transaction)."""
+    connection = session.connection()
+    driver: Any = connection.connection.dbapi_connection
+    names = ", ".join(columns)
+    if connection.dialect.name == "postgresql":
+        with driver.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    cursor = driver.cursor()
+    marks = ", ".join("?" * len(columns))
+    cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
+    cursor.close()
 
 
-def _date(day: int) -> date | None:
-    return None if day < 0 else day_date(day)
+def update_rows(
+    session: Session,
+    table: str,
+    columns: Sequence[str],
+    key: str,
+    rows: Iterable[tuple[Any, ...]],
+) -> None:
+    """`UPDATE table SET columns WHERE key = …` for each row (its values, then the key)."""
+    connection = session.connection()
+    driver: Any = connection.connection.dbapi_connection
+    mark = "%s" if connection.dialect.name == "postgresql" else "?"
+    assignments = ", ".join(f"{column} = {mark}" for column in columns)
+    cursor = driver.cursor()
+    cursor.executemany(f"UPDATE {table} SET {assignments} WHERE {key} = {mark}", list(rows))
+    cursor.close()
 
 
-def _number(value: float) -> float | None:
-    return None if np.isnan(value) else round(float(value), 4)
+def stamps(seconds: Ints, missing: NDArray[np.bool_], postgres: bool) -> list[str | None]:
+    """UTC timestamps as text: SQLAlchemy's SQLite format, or ISO with +00 for PostgreSQL."""
+    text = np.datetime_as_string(np.where(missing, 0, seconds).astype("datetime64[s]"), unit="s")
+    suffix = "+00" if postgres else ".000000"
+    return [
+        None if absent else value.replace("T", " ") + suffix
+        for value, absent in zip(text.tolist(), missing.tolist(), strict=True)
+    ]
+
+
+def dates(days: Ints) -> list[str | None]:
+    """Day numbers (days since 1970-01-01; negative: none) as ISO dates."""
+    text = np.datetime_as_string(np.maximum(days, 0).astype("datetime64[D]"), unit="D")
+    return [
+        None if day < 0 else value for value, day in zip(text.tolist(), days.tolist(), strict=True)
+    ]
+
+
+def numbers(values: NDArray[np.float64]) -> list[float | None]:
+    return [None if value != value else value for value in values.tolist()]  # NaN: none
+
+
+def _optional(values: Ints) -> list[int | None]:
+    return [None if value < 0 else value for value in values.tolist()]
+
+
+def _names(names: Sequence[str], codes: Ints) -> list[str | None]:
+    return [None if code < 0 else names[code] for code in codes.tolist()]
 
 
 def read_state(session: Session, key: str) -> str | None:
