@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from siyu.cli import analytics, clv, customers, database, demo, imports, web
+from siyu.cli import analytics, clv, customers, database, demo, engage, imports, web
 from siyu.cli.context import CliContext
 from siyu.errors import SiyuError
 
@@ -47,6 +47,10 @@ app.command()(analytics.kpi)
 app.command()(demo.demo)
 app.command()(web.serve)
 app.add_typer(web.user_app, name="user")
+app.command()(engage.worker)
+app.add_typer(engage.outbox_app, name="outbox")
+app.add_typer(engage.consent_app, name="consent")
+app.add_typer(engage.quota_app, name="quota")
 
 
 def run(argv: Sequence[str] | None = None) -> int:

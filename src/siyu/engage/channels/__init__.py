@@ -1,0 +1,1 @@
+"""Every outbound channel implements `siyu.engage.channels.base.Channel`."""

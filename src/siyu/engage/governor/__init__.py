@@ -1,0 +1,1 @@
+"""The contact-pressure governor: consent, caps, WeCom quotas, quiet and preferred hours."""
