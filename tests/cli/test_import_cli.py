@@ -61,3 +61,38 @@ def test_import_of_a_missing_file_is_one_line(
 def test_show_of_an_unknown_customer(capsys: pytest.CaptureFixture[str], db_url: str) -> None:
     code, _, err = invoke(capsys, "--db", db_url, "customers", "show", "999")
     assert (code, err) == (1, "siyu: error: no customer 999\n")
+
+
+def test_wecom_callback_events_mark_the_churn_signal(
+    capsys: pytest.CaptureFixture[str], db_url: str, tmp_path: Path
+) -> None:
+    contacts = {
+        "errcode": 0, "errmsg": "ok",
+        "external_contact_list": [{
+            "external_contact": {"external_userid": "wmX1", "name": "张三", "type": 1},
+            "follow_info": {"userid": "guide1", "createtime": 1767225600, "tag_id": []},
+        }],
+    }  # fmt: skip
+    event = {
+        "ToUserName": "ww1", "FromUserName": "sys", "CreateTime": 1767312000, "MsgType": "event",
+        "Event": "change_external_contact", "ChangeType": "del_follow_user",
+        "UserID": "guide1", "ExternalUserID": "wmX1",
+    }  # fmt: skip
+    (tmp_path / "c.json").write_text(json.dumps(contacts), encoding="utf-8")
+    (tmp_path / "e.jsonl").write_text(json.dumps(event) + "\n", encoding="utf-8")
+    assert run(["--db", db_url, "import", "wecom-contacts", str(tmp_path / "c.json")]) == 0
+    args = ["--db", db_url, "import", "wecom-events", str(tmp_path / "e.jsonl"), "--json"]
+    assert run(args) == 0
+    capsys.readouterr()
+    assert run(args) == 0  # a replay is a duplicate, not a second removal
+    counts = json.loads(capsys.readouterr().out)["files"][str(tmp_path / "e.jsonl")]
+    assert (counts["received"], counts["duplicates"]) == (1, 1)
+    assert run(["--db", db_url, "refresh", "--as-of", "2026-01-10", "--json"]) == 0
+    capsys.readouterr()
+    assert run(["--db", db_url, "customers", "find", "wmX1", "--json"]) == 0
+    [customer_id] = json.loads(capsys.readouterr().out)["customer_ids"]
+    assert run(["--db", db_url, "customers", "show", str(customer_id), "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["stage"] == "churned"
+    assert shown["profile"]["deleted_staff"] is True
+    assert shown["profile"]["reachable"] is False

@@ -12,13 +12,21 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from sqlalchemy import Engine
 
 from siyu.cli.context import cli_context, emit_json
+from siyu.db.engine import transaction
+from siyu.engage.wecom.apply import apply_callback_file
+from siyu.errors import InvalidInputError
 from siyu.ingest.service import ImportOptions, ImportResult, format_names, import_file
+
+WECOM_EVENTS = "wecom-events"  # decrypted callback events, JSON Lines
 
 
 def import_(
     ctx: typer.Context,
     format_name: Annotated[
-        str, typer.Argument(metavar="FORMAT", help=f"One of: {', '.join(format_names())}.")
+        str,
+        typer.Argument(
+            metavar="FORMAT", help=f"One of: {', '.join((*format_names(), WECOM_EVENTS))}."
+        ),
     ],
     files: Annotated[list[Path], typer.Argument(metavar="FILE...", help="Files to import.")],
     shop: Annotated[
@@ -38,6 +46,9 @@ def import_(
     re-import changes nothing twice, and an interrupted import resumes where it stopped."""
     context = cli_context(ctx)
     engine = context.engine()
+    if format_name == WECOM_EVENTS:
+        _import_callbacks(engine, files, as_json)
+        return
     options = ImportOptions(format_name, shop, platform, batch_size, rejects_dir)
     show_progress = not as_json and sys.stderr.isatty()
     results = [
@@ -49,6 +60,25 @@ def import_(
     else:
         for result in results:
             _print(result)
+
+
+def _import_callbacks(engine: Engine, files: list[Path], as_json: bool) -> None:
+    """Decrypted WeCom callback events (JSON Lines), applied like live callbacks."""
+    results = {}
+    for path in files:
+        if not path.is_file():
+            raise InvalidInputError(f"{path}: no such file")
+        with transaction(engine) as session:
+            results[str(path)] = apply_callback_file(session, path).as_dict()
+    if as_json:
+        emit_json({"files": results})
+        return
+    for name, counts in results.items():
+        typer.echo(
+            f"{name}: {counts['received']:,} events, {counts['duplicates']:,} duplicates, "
+            f"{counts['removed_by_customer']:,} deleted by the customer, "
+            f"{counts['removed_by_staff']:,} by staff, {counts['contacts_added']:,} added"
+        )
 
 
 def _import_one(

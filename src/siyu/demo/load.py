@@ -19,6 +19,7 @@ from siyu.analytics.refresh import RefreshResult, refresh
 from siyu.analytics.store import read_state, write_state
 from siyu.db.engine import transaction
 from siyu.demo.generate import generate
+from siyu.engage.wecom.apply import apply_callback_file
 from siyu.ingest.service import ImportOptions, ImportResult, import_file
 
 STATE_KEY = "demo"
@@ -58,6 +59,8 @@ def run_demo(
             rejects_dir=out_dir / "rejects",
         )
         imports.append(import_file(engine, demo_file.path, options, timezone=zone))
+    with transaction(engine) as session:  # contacts the customers deleted: the churn signal
+        apply_callback_file(session, manifest.callbacks)
     description = f"{customers} customers, seed {seed}, three years to {end}"
     result = refresh(engine, as_of=end, zone=zone, full=True)
     with transaction(engine) as session:
