@@ -2,7 +2,8 @@
 answers 200. For local demos, tests and benchmarks (127.0.0.1); a merchant's own receiver does
 the same three things (docs/reach.md).
 
-`GET /stats` answers `{"received": …, "unique": …, "duplicates": …, "rejected": …}`.
+`GET /stats` answers `{"received": …, "unique": …, "duplicates": …, "rejected": …,
+"aborted": …}`.
 Run on its own: `python -m siyu.engage.channels.sink PORT SECRET`.
 """
 
@@ -29,7 +30,8 @@ from siyu.engage.channels.webhook import (
 @dataclass
 class SinkRecord:
     keys: Counter[str] = field(default_factory=Counter)  # every key as received
-    rejected: int = 0
+    rejected: int = 0  # complete requests with a wrong signature or timestamp
+    aborted: int = 0  # requests cut off before their body arrived (a sender killed mid-send)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def stats(self) -> dict[str, int]:
@@ -40,6 +42,7 @@ class SinkRecord:
                 "unique": len(self.keys),
                 "duplicates": received - len(self.keys),
                 "rejected": self.rejected,
+                "aborted": self.aborted,
             }
 
 
@@ -93,7 +96,13 @@ class WebhookSink:
                 self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
             def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                length = int(self.headers.get("Content-Length", "0"))
+                body = self.rfile.read(length)
+                if len(body) < length:  # the sender died mid-request: nothing to answer
+                    with sink.record.lock:
+                        sink.record.aborted += 1
+                    self.close_connection = True
+                    return
                 if sink.delay:
                     time.sleep(sink.delay)
                 accepted = sink.accept(self.headers, body)
