@@ -12,6 +12,7 @@ from siyu.analytics.refresh import refresh as do_refresh
 from siyu.cli.context import cli_context, emit_json
 from siyu.db.engine import transaction
 from siyu.errors import InvalidInputError
+from siyu.segments.refresh import refresh_segments
 
 
 def parse_day(value: str | None, option: str) -> date | None:
@@ -32,18 +33,21 @@ def refresh(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Compute every customer's profile: orders, revenue, repeat intervals, category
-    preferences, reachability, lifecycle stage, RFM and CLV. Incremental by default."""
+    preferences, reachability, lifecycle stage, RFM and CLV. Incremental by default. Then
+    recompute rule tags and materialise every saved segment."""
     context = cli_context(ctx)
     day = parse_day(as_of, "--as-of") or datetime.now(context.settings.timezone).date()
     result = do_refresh(context.engine(), as_of=day, zone=context.settings.timezone, full=full)
+    segments = refresh_segments(context.engine(), as_of=day, zone=context.settings.timezone)
     if as_json:
-        emit_json(result.as_dict())
+        emit_json(result.as_dict() | {"segments": segments.as_dict()})
         return
     typer.echo(
         f"{result.mode} refresh as of {result.as_of}: {result.recomputed:,} customers recomputed, "
         f"{result.scored:,} scored, {result.stage_changes:,} stage changes "
         f"({result.seconds:.1f} s)"
     )
+    typer.echo(segments.summary())
 
 
 def kpi(

@@ -8,7 +8,18 @@ from typing import Annotated
 
 import typer
 
-from siyu.cli import analytics, clv, customers, database, demo, engage, imports, web
+from siyu.cli import (
+    analytics,
+    clv,
+    customers,
+    database,
+    demo,
+    engage,
+    imports,
+    segments,
+    tags,
+    web,
+)
 from siyu.cli.context import CliContext
 from siyu.errors import SiyuError
 
@@ -42,6 +53,8 @@ app.command()(database.doctor)
 app.command("import")(imports.import_)
 app.add_typer(customers.app, name="customers")
 app.command()(analytics.refresh)
+app.add_typer(segments.app, name="segment")
+app.add_typer(tags.app, name="tag")
 app.add_typer(clv.app, name="clv")
 app.command()(analytics.kpi)
 app.command()(demo.demo)
