@@ -9,6 +9,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from siyu.commerce.tables import Category, Product, Sku
+from siyu.db.base import table_of
 
 
 class Catalog:
@@ -35,14 +36,13 @@ class Catalog:
         missing = [name for name in wanted if name not in cache]
         if not missing:
             return
-        column = getattr(model, key)
+        table = table_of(model)  # Core, not the ORM: its bulk RETURNING is row by row
+        column = table.c[key]
         for name, row_id in self.session.execute(
-            select(column, model.id).where(column.in_(missing))
+            select(column, table.c.id).where(column.in_(missing))
         ):
             cache[name] = row_id
         new = [{key: name, **wanted[name]} for name in missing if name not in cache]
-        if new:
-            created = self.session.execute(
-                insert(model).returning(column, model.id, sort_by_parameter_order=True), new
-            )
-            cache.update(created.all())
+        if new:  # RETURNING the key column maps ids back: no row order needed
+            created = self.session.execute(insert(table).returning(column, table.c.id), new)
+            cache.update((name, row_id) for name, row_id in created)

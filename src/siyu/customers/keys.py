@@ -10,8 +10,8 @@ stored, shown, and never merges anything.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 import phonenumbers
 
@@ -28,13 +28,23 @@ STRENGTH = {
     BuyerKeyKind.MASKED_PHONE: 9,
 }
 SCOPED_KINDS = frozenset({BuyerKeyKind.BUYER_ID, BuyerKeyKind.OPENID})
+MASKED = BuyerKeyKind.MASKED_PHONE.value
+PHONE = BuyerKeyKind.PHONE.value
+EMAIL = BuyerKeyKind.EMAIL.value
 _MAINLAND_MOBILE = re.compile(r"1[3-9]\d{9}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class IdentityKey:
-    """A normalised key as stored in customer_identities (kind, scope, value)."""
+KeyParts = tuple[str, str, str]
+"""(kind, scope, value): an identity key as a plain tuple. `IdentityKey` is one with names; the
+two hash and compare alike, so either finds the other in a dict."""
+
+
+class IdentityKey(NamedTuple):
+    """A normalised key as stored in customer_identities (kind, scope, value).
+
+    A named tuple rather than a dataclass: an import hashes and compares millions of them, and
+    ships them between processes; tuples do both in C."""
 
     kind: str
     scope: str
@@ -42,15 +52,23 @@ class IdentityKey:
 
     @property
     def is_strong(self) -> bool:
-        return self.kind != BuyerKeyKind.MASKED_PHONE
+        return self.kind != MASKED
 
     @property
     def strength(self) -> int:
-        return STRENGTH[BuyerKeyKind(self.kind)]
+        return key_strength(self)
 
     def label(self) -> str:
-        scope = f"@{self.scope}" if self.scope else ""
-        return f"{self.kind}{scope}:{self.value}"
+        return key_label(self)
+
+
+def key_strength(key: KeyParts) -> int:
+    return STRENGTH[key[0]]  # type: ignore[index]  # str and StrEnum keys hash alike
+
+
+def key_label(key: KeyParts) -> str:
+    kind, scope, value = key
+    return f"{kind}@{scope}:{value}" if scope else f"{kind}:{value}"
 
 
 def normalise_key(key: BuyerKey, *, scope: str) -> IdentityKey | None:
@@ -59,21 +77,27 @@ def normalise_key(key: BuyerKey, *, scope: str) -> IdentityKey | None:
     `scope` is the platform (or shop) that scoped keys belong to. A phone that is not a valid
     number becomes a weak masked_phone hint rather than being lost.
     """
+    parts = key_parts(key, scope=scope)
+    return None if parts is None else IdentityKey._make(parts)
+
+
+def key_parts(key: BuyerKey, *, scope: str) -> KeyParts | None:
+    """`normalise_key` as a plain tuple (cheaper to build and to send between processes).
+    Kinds come out as plain `str` (equal to the enum, and cheaper to hash and pickle)."""
     value = key.value.strip()
     if not value:
         return None
     kind = key.kind
-    key_scope = scope if kind in SCOPED_KINDS else ""
     if kind == BuyerKeyKind.PHONE:
         phone = normalise_phone(value)
         if phone is None:
-            return IdentityKey(BuyerKeyKind.MASKED_PHONE, "", value[:255])
-        return IdentityKey(kind, "", phone)
+            return (MASKED, "", value[:255])
+        return (PHONE, "", phone)
     if kind == BuyerKeyKind.EMAIL:
         if not _EMAIL.fullmatch(value):
             return None
-        return IdentityKey(kind, "", value.lower())
-    return IdentityKey(kind, key_scope, value[:255])
+        return (EMAIL, "", value.lower())
+    return (kind.value, scope if kind in SCOPED_KINDS else "", value[:255])
 
 
 def normalise_phone(raw: str) -> str | None:

@@ -10,22 +10,29 @@ export) stays unattributed.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import NamedTuple
 
-from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from siyu.customers.keys import IdentityKey
+from siyu.customers.keys import MASKED, KeyParts, key_label, key_strength
 from siyu.customers.merge import blocked_pairs, do_merge
-from siyu.customers.tables import Customer, CustomerIdentity
+from siyu.ingest.bulk import Bulk
+
+CUSTOMER_COLUMNS = ("display_name", "province", "city", "created_at", "updated_at")
+IDENTITY_COLUMNS = (
+    "customer_id", "kind", "scope", "value", "is_strong", "shop_id", "linked_by", "source",
+    "created_at",
+)  # fmt: skip
 
 
-@dataclass(frozen=True, slots=True)
-class Incoming:
-    """One record's identity evidence."""
+class Incoming(NamedTuple):
+    """One record's identity evidence (a named tuple: an import makes one per order)."""
 
-    keys: tuple[IdentityKey, ...]
+    keys: tuple[KeyParts, ...]  # IdentityKey or plain (kind, scope, value) tuples
     source: str  # "file.csv:12"
     name: str | None = None
     province: str | None = None
@@ -58,13 +65,15 @@ class _BatchState:
         self, session: Session, blocked: set[frozenset[int]], batch: Sequence[Incoming]
     ) -> None:
         self.session = session
+        self.bulk = Bulk(session)
+        self.now = datetime.now(UTC)
         self.blocked = blocked
         self.batch = batch
-        self.owner: dict[IdentityKey, int] = {}
-        self.weak_held: set[tuple[int, IdentityKey]] = set()
+        self.owner: dict[KeyParts, int] = {}
+        self.weak_held: set[tuple[int, KeyParts]] = set()
         self.parent: dict[int, int] = {}
         self.placeholders: dict[int, Incoming] = {}
-        self.new_identities: list[tuple[IdentityKey, int, Incoming, str]] = []
+        self.new_identities: list[tuple[KeyParts, int, Incoming, str]] = []
         self.merges: list[tuple[int, int, str, str]] = []
 
     def run(self) -> BatchResult:
@@ -80,21 +89,24 @@ class _BatchState:
         return result
 
     def _load_existing(self) -> None:
-        values = sorted({key.value for incoming in self.batch for key in incoming.keys})
-        if not values:
-            return
-        table = CustomerIdentity.__table__.c
-        rows = self.session.execute(
-            select(table.kind, table.scope, table.value, table.customer_id, table.is_strong).where(
-                table.value.in_(values)
+        """The stored identities of the batch's keys: one indexed lookup per (kind, scope)."""
+        wanted: dict[tuple[str, str], set[str]] = defaultdict(set)
+        for incoming in self.batch:
+            for kind, scope, value in incoming.keys:
+                wanted[kind, scope].add(value)
+        for (kind, scope), values in sorted(wanted.items()):
+            rows = self.bulk.execute_in(
+                "SELECT value, customer_id, is_strong FROM customer_identities "
+                "WHERE kind = ? AND scope = ? AND value {}",
+                (kind, scope),
+                sorted(values),
             )
-        )
-        for kind, scope, value, customer_id, is_strong in rows:
-            key = IdentityKey(kind, scope, value)
-            if is_strong:
-                self.owner[key] = customer_id
-            else:
-                self.weak_held.add((customer_id, key))
+            for value, customer_id, is_strong in rows:
+                key = (kind, scope, value)
+                if is_strong:
+                    self.owner[key] = customer_id
+                else:
+                    self.weak_held.add((customer_id, key))
 
     def _find(self, cid: int) -> int:
         while cid in self.parent:
@@ -104,8 +116,10 @@ class _BatchState:
     def _place(self, incoming: Incoming) -> int | None:
         if not incoming.keys:
             return None
-        strong = sorted((key for key in incoming.keys if key.is_strong), key=_rank)
-        matches: list[tuple[IdentityKey, int]] = []
+        strong = [key for key in incoming.keys if key[0] != MASKED]
+        if len(strong) > 1:
+            strong.sort(key=_rank)
+        matches: list[tuple[KeyParts, int]] = []
         for key in strong:
             if key in self.owner:
                 cid = self._find(self.owner[key])
@@ -113,9 +127,10 @@ class _BatchState:
                     matches.append((key, cid))
         if matches:
             linked_key, cid = matches[0]
-            linked_by = linked_key.label()
+            linked_by = key_label(linked_key)
             for key, other in matches[1:]:
-                cid = self._merge(cid, other, f"{linked_key.label()} + {key.label()}", incoming)
+                reason = f"{key_label(linked_key)} + {key_label(key)}"
+                cid = self._merge(cid, other, reason, incoming)
         else:
             cid = -(len(self.placeholders) + 1)
             self.placeholders[cid] = incoming
@@ -133,35 +148,28 @@ class _BatchState:
             self.merges.append((kept, merged, reason, incoming.source))
         return kept
 
-    def _hold(self, key: IdentityKey, cid: int, incoming: Incoming, linked_by: str) -> None:
-        if key.is_strong:
+    def _hold(self, key: KeyParts, cid: int, incoming: Incoming, linked_by: str) -> None:
+        if key[0] != MASKED:
             if key in self.owner:
                 return
             self.owner[key] = cid
         else:
-            if (self._find(cid), key) in self.weak_held:
+            held = (self._find(cid), key)
+            if held in self.weak_held:
                 return
-            self.weak_held.add((self._find(cid), key))
+            self.weak_held.add(held)
         self.new_identities.append((key, cid, incoming, linked_by))
 
     def _create_customers(self, result: BatchResult) -> dict[int, int]:
         roots = [cid for cid in self.placeholders if self._find(cid) == cid]
-        ids: dict[int, int] = {}
-        if roots:
-            rows = [
-                {
-                    "display_name": self.placeholders[cid].name,
-                    "province": self.placeholders[cid].province,
-                    "city": self.placeholders[cid].city,
-                }
-                for cid in roots
-            ]
-            created = self.session.scalars(
-                insert(Customer).returning(Customer.id, sort_by_parameter_order=True), rows
-            ).all()
-            ids = dict(zip(roots, created, strict=True))
+        now = self.bulk.db_time(self.now)
+        rows = [
+            (incoming.name, incoming.province, incoming.city, now, now)
+            for incoming in (self.placeholders[cid] for cid in roots)
+        ]
+        created = self.bulk.insert_with_ids("customers", CUSTOMER_COLUMNS, rows)
         result.new_customers = len(roots)
-        return _RealIds(ids)
+        return _RealIds(zip(roots, created, strict=True))
 
     def _apply_merges(self, real_ids: dict[int, int], result: BatchResult) -> None:
         for kept, merged, reason, source in self.merges:
@@ -175,21 +183,21 @@ class _BatchState:
         result.merges = len(self.merges)
 
     def _insert_identities(self, real_ids: dict[int, int], result: BatchResult) -> None:
+        now = self.bulk.db_time(self.now)
         rows = [
-            {
-                "customer_id": real_ids[self._find(cid)],
-                "kind": key.kind,
-                "scope": key.scope,
-                "value": key.value,
-                "is_strong": key.is_strong,
-                "shop_id": incoming.shop_id,
-                "linked_by": linked_by[:300],
-                "source": incoming.source[:500],
-            }
+            (
+                real_ids[self._find(cid)],
+                *key,
+                key[0] != MASKED,
+                incoming.shop_id,
+                linked_by[:300],
+                incoming.source[:500],
+                now,
+            )
             for key, cid, incoming, linked_by in self.new_identities
         ]
         if rows:
-            self.session.execute(insert(CustomerIdentity), rows)
+            self.bulk.insert("customer_identities", IDENTITY_COLUMNS, rows)
         result.new_identities = len(rows)
 
 
@@ -202,8 +210,8 @@ class _RealIds(dict[int, int]):
         raise KeyError(cid)
 
 
-def _rank(key: IdentityKey) -> tuple[int, str, str, str]:
-    return (key.strength, key.kind, key.scope, key.value)
+def _rank(key: KeyParts) -> tuple[int, str, str, str]:
+    return (key_strength(key), *key)
 
 
 def _older(first: int, second: int) -> bool:

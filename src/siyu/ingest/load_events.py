@@ -14,7 +14,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from siyu.customers.changes import mark_changed
-from siyu.customers.keys import normalise_key
+from siyu.customers.keys import key_label, key_strength, normalise_key
 from siyu.customers.resolve import Incoming, Resolver
 from siyu.customers.tables import BehaviourEvent
 from siyu.ingest.outcome import LoadCounts, Outcome
@@ -68,7 +68,7 @@ def load_events(
 
 def _event_key(record: EventRecord, person: Incoming) -> str:
     """Who (their strongest key), what, when: independent of customer ids, which merges move."""
-    who = min(person.keys, key=lambda key: (key.strength, key.label())).label()
+    who = key_label(min(person.keys, key=lambda key: (key_strength(key), key_label(key))))
     moment = record.occurred_at.astimezone(UTC).isoformat()
     text = "|".join(
         (who, record.event_type.value, moment, record.item or "", record.category or "")

@@ -4,46 +4,82 @@ Orders are keyed by (shop, platform order id), lines by (order, line_key). Each 
 with what is stored: new → inserted, different → updated, same → unchanged. A status never moves
 backwards (an older export re-imported after a newer one cannot undo a shipment or a refund).
 Order-grain rows set the order's amounts; line-grain orders sum their lines.
+
+Set-based: per batch, one read of the stored orders, one of their lines, one identity lookup per
+key kind, and one bulk write per table (see `siyu.ingest.bulk`); rows travel as tuples in their
+stored form (`siyu.ingest.order_rows`), so nothing is built per row but the comparison.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import replace
-from typing import Any
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
 
-from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from siyu.commerce.catalog import Catalog
-from siyu.commerce.tables import Order, OrderLine
-from siyu.customers.changes import mark_changed
-from siyu.customers.keys import normalise_key
+from siyu.customers.keys import MASKED, KeyParts
 from siyu.customers.resolve import Incoming, Resolver
-from siyu.db.base import table_of
+from siyu.ingest.bulk import Bulk, mark_customers_changed, time_column
+from siyu.ingest.order_rows import (
+    CATEGORY,
+    CITY,
+    GRAIN,
+    KEYS,
+    LINE,
+    LINE_COLUMNS,
+    LINE_KEY,
+    LINE_NO,
+    LINE_VALUES,
+    NAME,
+    ORDER_COLUMNS,
+    ORDER_ID,
+    PRODUCT_CODE,
+    PROVINCE,
+    SKU_CODE,
+    VALUES,
+    PreparedLine,
+    PreparedOrder,
+    line_change,
+    newer,
+    order_change,
+    order_insert_values,
+    prepare_orders,
+)
 from siyu.ingest.outcome import LoadCounts, Outcome
-from siyu.ingest.records import Grain, OrderRecord, OrderStatus
+from siyu.ingest.records import OrderRecord, OrderStatus
 
-STATUS_RANK = {
-    OrderStatus.PENDING_PAYMENT: 0,
-    OrderStatus.PAID: 1,
-    OrderStatus.SHIPPED: 2,
-    OrderStatus.COMPLETED: 3,
-    OrderStatus.PARTIALLY_REFUNDED: 4,
-    OrderStatus.CLOSED: 5,
-    OrderStatus.REFUNDED: 5,
-}
-REFUNDS = {OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED}
-ORDER_FIELDS = (
-    "status", "raw_status", "ordered_at", "paid_at", "shipped_at", "completed_at",
-    "total_fen", "paid_fen", "refunded_fen", "shipping_fen", "coupon_code", "customer_id",
-)  # fmt: skip
-LINE_FIELDS = (
-    "title", "sku_properties", "quantity", "unit_price_fen", "paid_fen", "refunded_fen",
-    "status", "product_id", "sku_id", "category_id",
-)  # fmt: skip
-ORDERS = table_of(Order)
-LINES = table_of(OrderLine)
+ORDER_INSERT = ("shop_id", "platform_order_id", "customer_id", *ORDER_COLUMNS, "created_at",
+                "updated_at")  # fmt: skip
+ORDER_UPDATE = (*ORDER_COLUMNS, "customer_id", "updated_at")
+LINE_INSERT = ("order_id", "line_key", *LINE_COLUMNS)
+TIMES = frozenset({"ordered_at", "paid_at", "shipped_at", "completed_at"})
+STORED_LINES = f"SELECT order_id, line_key, id, {', '.join(LINE_COLUMNS)} FROM order_lines " + (
+    "WHERE order_id {}"
+)
+_LINE_SUMS = "SELECT coalesce(sum({0}), 0) FROM order_lines WHERE order_lines.order_id = orders.id"
+SUM_LINES = (
+    f"UPDATE orders SET paid_fen = ({_LINE_SUMS.format('paid_fen')}), "
+    f"refunded_fen = ({_LINE_SUMS.format('refunded_fen')}), updated_at = ? "
+    "WHERE amount_grain = 'line' AND id {}"
+)
+PARTIAL_REFUNDS = (
+    f"UPDATE orders SET status = '{OrderStatus.PARTIALLY_REFUNDED.value}', updated_at = ? "
+    "WHERE amount_grain = 'line' AND refunded_fen > 0 AND refunded_fen < paid_fen AND id {}"
+)
+FULL_REFUNDS = (
+    f"UPDATE orders SET status = '{OrderStatus.REFUNDED.value}', updated_at = ? "
+    "WHERE amount_grain = 'line' AND status IN "
+    f"('{OrderStatus.REFUNDED.value}', '{OrderStatus.PARTIALLY_REFUNDED.value}') "
+    "AND refunded_fen > 0 AND refunded_fen >= paid_fen AND id {}"
+)
+
+
+class StoredOrder(NamedTuple):
+    id: int
+    customer_id: int | None
+    values: tuple[Any, ...]  # ORDER_COLUMNS
 
 
 class OrderLoader:
@@ -51,176 +87,176 @@ class OrderLoader:
         self.session = session
         self.shop_id = shop_id
         self.source_name = source_name
+        self.bulk = Bulk(session)
+        self.now = self.bulk.db_time(datetime.now(UTC))
         self.resolver = Resolver(session)
         self.catalog = Catalog(session)
 
     def load(self, records: Sequence[OrderRecord]) -> LoadCounts:
+        return self.load_prepared(prepare_orders(records, postgres=self.bulk.is_postgres))
+
+    def load_prepared(self, rows: Sequence[PreparedOrder]) -> LoadCounts:
+        """Load rows made by `prepare_orders` for this backend."""
         counts = LoadCounts()
-        customers = self._resolve_customers(records, counts)
-        mark_changed(self.session, customers)
-        order_ids, order_outcomes = self._upsert_orders(records, customers)
-        line_outcomes = self._upsert_lines(records, order_ids)
-        self._sum_line_grain_orders(set(order_ids.values()))
-        for record in records:
-            outcome = _combine(order_outcomes[record.order_id], line_outcomes.get(record.line_no))
+        stored = self._stored_orders({row[ORDER_ID] for row in rows})
+        customers = self._resolve_customers(rows, stored, counts)
+        mark_customers_changed(self.bulk, customers.values())
+        order_ids, order_outcomes = self._upsert_orders(rows, customers, stored)
+        line_outcomes = self._upsert_lines(rows, order_ids)
+        self._sum_line_grain_orders(
+            {order_ids[row[ORDER_ID]] for row in rows if row[VALUES][GRAIN] == "line"}
+        )
+        for row in rows:
+            order_id = row[ORDER_ID]
+            outcome = _combine(order_outcomes[order_id], line_outcomes.get(row[LINE_NO]))
             counts.outcomes[outcome] += 1
-            order_outcomes[record.order_id] = Outcome.UNCHANGED  # count an order's change once
+            order_outcomes[order_id] = Outcome.UNCHANGED  # count an order's change once
         return counts
 
+    def _stored_orders(self, order_ids: Iterable[str]) -> dict[str, StoredOrder]:
+        postgres = self.bulk.is_postgres
+        columns = ", ".join(
+            time_column(name, is_postgres=postgres) if name in TIMES else name
+            for name in ORDER_COLUMNS
+        )
+        sql = (
+            f"SELECT platform_order_id, id, customer_id, {columns} FROM orders "
+            "WHERE shop_id = ? AND platform_order_id {}"
+        )
+        rows = self.bulk.execute_in(sql, (self.shop_id,), sorted(order_ids))
+        return {row[0]: StoredOrder(row[1], row[2], row[3:]) for row in rows}
+
     def _resolve_customers(
-        self, records: Sequence[OrderRecord], counts: LoadCounts
-    ) -> list[int | None]:
+        self, rows: Sequence[PreparedOrder], stored: dict[str, StoredOrder], counts: LoadCounts
+    ) -> dict[str, int | None]:
         """One customer per order (all rows of an order share it). An order already stored
         keeps its customer when the new rows carry no strong key (a masked phone only), so a
         re-import never invents a second customer for it."""
-        evidence: dict[str, Incoming] = {}
-        for record in records:
-            keys = (normalise_key(key, scope=record.platform) for key in record.buyer.keys)
-            found = tuple(key for key in keys if key is not None)
-            previous = evidence.get(record.order_id)
+        evidence: dict[str, tuple[PreparedOrder, tuple[KeyParts, ...]]] = {}
+        for row in rows:
+            order_id, keys = row[ORDER_ID], row[KEYS]
+            previous = evidence.get(order_id)
             if previous is None:
-                evidence[record.order_id] = Incoming(
-                    keys=found,
-                    source=f"{self.source_name}:{record.line_no}",
-                    name=record.buyer.name,
-                    province=record.buyer.province,
-                    city=record.buyer.city,
-                    shop_id=self.shop_id,
-                )
-            elif set(found) - set(previous.keys):
-                merged_keys = tuple(dict.fromkeys((*previous.keys, *found)))
-                evidence[record.order_id] = replace(previous, keys=merged_keys)
-        stored = dict(
-            self.session.execute(
-                select(ORDERS.c.platform_order_id, ORDERS.c.customer_id).where(
-                    ORDERS.c.shop_id == self.shop_id,
-                    ORDERS.c.platform_order_id.in_(list(evidence)),
-                    ORDERS.c.customer_id.is_not(None),
-                )
-            ).all()
-        )
-        to_resolve = [
-            order_id
-            for order_id, incoming in evidence.items()
-            if order_id not in stored or any(key.is_strong for key in incoming.keys)
-        ]
-        result = self.resolver.resolve([evidence[order_id] for order_id in to_resolve])
+                evidence[order_id] = (row, keys)
+            elif keys and not set(keys) <= set(previous[1]):
+                merged_keys = tuple(dict.fromkeys((*previous[1], *keys)))
+                evidence[order_id] = (previous[0], merged_keys)
+        customers: dict[str, int | None] = {}
+        to_resolve: list[str] = []
+        for order_id, (_, keys) in evidence.items():
+            known = stored.get(order_id)
+            if known is None or known.customer_id is None or any(key[0] != MASKED for key in keys):
+                to_resolve.append(order_id)
+            else:
+                customers[order_id] = known.customer_id
+        result = self.resolver.resolve([self._incoming(*evidence[oid]) for oid in to_resolve])
         counts.new_customers, counts.merges = result.new_customers, result.merges
-        by_order: dict[str, int | None] = dict(stored)
-        by_order.update(zip(to_resolve, result.customer_ids, strict=True))
-        return [by_order[record.order_id] for record in records]
+        customers.update(zip(to_resolve, result.customer_ids, strict=True))
+        return customers
+
+    def _incoming(self, row: PreparedOrder, keys: tuple[KeyParts, ...]) -> Incoming:
+        source = f"{self.source_name}:{row[LINE_NO]}"
+        return Incoming(keys, source, row[NAME], row[PROVINCE], row[CITY], self.shop_id)
 
     def _upsert_orders(
-        self, records: Sequence[OrderRecord], customers: list[int | None]
+        self,
+        rows: Sequence[PreparedOrder],
+        customers: dict[str, int | None],
+        stored: dict[str, StoredOrder],
     ) -> tuple[dict[str, int], dict[str, Outcome]]:
-        wanted: dict[str, dict[str, Any]] = {}
-        for record, customer_id in zip(records, customers, strict=True):
-            row = _order_row(record, customer_id)
-            previous = wanted.get(record.order_id)
-            wanted[record.order_id] = row if previous is None else _newer(previous, row)
-        stored = {
-            row.platform_order_id: row
-            for row in self.session.execute(
-                select(ORDERS.c.id, ORDERS.c.platform_order_id, ORDERS.c.amount_grain,
-                       *(ORDERS.c[name] for name in ORDER_FIELDS))
-                .where(ORDERS.c.shop_id == self.shop_id,
-                       ORDERS.c.platform_order_id.in_(list(wanted)))
-            )
-        }  # fmt: skip
-        ids = {order_id: row.id for order_id, row in stored.items()}
+        wanted: dict[str, tuple[Any, ...]] = {}
+        for row in rows:
+            order_id, values = row[ORDER_ID], row[VALUES]
+            previous = wanted.get(order_id)
+            wanted[order_id] = values if previous is None else newer(previous, values)
         outcomes: dict[str, Outcome] = {}
-        changes = []
-        for order_id, row in wanted.items():
-            if order_id not in stored:
+        new: list[tuple[Any, ...]] = []
+        changed: list[tuple[Any, ...]] = []
+        for order_id, values in wanted.items():
+            found = stored.get(order_id)
+            customer = customers[order_id]
+            if found is None:
                 outcomes[order_id] = Outcome.INSERTED
+                insert = order_insert_values(values)
+                new.append((self.shop_id, order_id, customer, *insert, self.now, self.now))
                 continue
-            change = _order_change(stored[order_id]._mapping, row)
+            change = order_change(found.values, customer, values, found.customer_id)
             outcomes[order_id] = Outcome.UPDATED if change else Outcome.UNCHANGED
             if change:
-                changes.append({"id": stored[order_id].id, **change})
-        if changes:
-            self.session.execute(update(Order), changes)
-        new = [
-            {"shop_id": self.shop_id, "platform_order_id": order_id, **row}
-            for order_id, row in wanted.items()
-            if order_id not in stored
-        ]
-        if new:
-            created = self.session.execute(
-                insert(Order).returning(
-                    Order.platform_order_id, Order.id, sort_by_parameter_order=True
-                ),
-                new,
-            )
-            ids.update(created.all())
+                changed.append(_updated_order(found, change, self.now))
+        if changed:
+            self.bulk.update_by_id("orders", ORDER_UPDATE, changed)
+        ids = {order_id: found.id for order_id, found in stored.items()}
+        if any(row[LINE] is not None or row[VALUES][GRAIN] == "line" for row in rows):
+            created = self.bulk.insert_with_ids("orders", ORDER_INSERT, new)
+            ids.update(zip((row[1] for row in new), created, strict=True))
+        elif new:
+            self.bulk.insert("orders", ORDER_INSERT, new)
         return ids, outcomes
 
     def _upsert_lines(
-        self, records: Sequence[OrderRecord], order_ids: dict[str, int]
+        self, rows: Sequence[PreparedOrder], order_ids: dict[str, int]
     ) -> dict[int, Outcome]:
-        with_lines = [record for record in records if record.line is not None]
+        with_lines = [(row, line) for row in rows if (line := row[LINE]) is not None]
         if not with_lines:
             return {}
-        catalog_ids = self._catalog_ids(with_lines)
+        catalog_ids = self._catalog_ids([line for _, line in with_lines])
+        wanted_orders = sorted({order_ids[row[ORDER_ID]] for row, _ in with_lines})
         stored = {
-            (row.order_id, row.line_key): row
-            for row in self.session.execute(
-                select(LINES.c.id, LINES.c.order_id, LINES.c.line_key,
-                       *(LINES.c[name] for name in LINE_FIELDS))
-                .where(LINES.c.order_id.in_({order_ids[r.order_id] for r in with_lines}))
-            )
-        }  # fmt: skip
+            (found[0], found[1]): (found[2], found[3:])
+            for found in self.bulk.execute_in(STORED_LINES, (), wanted_orders, array_type="bigint")
+        }
         outcomes: dict[int, Outcome] = {}
-        new: dict[tuple[int, str], dict[str, Any]] = {}
-        changes: dict[int, dict[str, Any]] = {}
-        for record, ids in zip(with_lines, catalog_ids, strict=True):
-            assert record.line is not None
-            order_id = order_ids[record.order_id]
-            row = _line_row(record, *ids)
-            key = (order_id, record.line.line_key)
+        new: dict[tuple[int, str], tuple[Any, ...]] = {}
+        changes: dict[int, tuple[Any, ...]] = {}
+        for (row, line), ids in zip(with_lines, catalog_ids, strict=True):
+            values = (*line[LINE_VALUES], *ids)
+            key = (order_ids[row[ORDER_ID]], line[LINE_KEY])
             if key in stored:
-                change = _line_change(stored[key]._mapping, row)
-                outcomes[record.line_no] = Outcome.UPDATED if change else Outcome.UNCHANGED
+                line_id, stored_values = stored[key]
+                change = line_change(stored_values, values)
+                outcomes[row[LINE_NO]] = Outcome.UPDATED if change else Outcome.UNCHANGED
                 if change:
-                    changes[stored[key].id] = {"id": stored[key].id, **change}
+                    merged = [change.get(index, value) for index, value in enumerate(stored_values)]
+                    changes[line_id] = (*merged, line_id)
             else:
-                outcomes[record.line_no] = Outcome.INSERTED
-                new[key] = {"order_id": order_id, "line_key": key[1], **row}
+                outcomes[row[LINE_NO]] = Outcome.INSERTED
+                new[key] = (*key, *values)
         if changes:
-            self.session.execute(update(OrderLine), list(changes.values()))
+            self.bulk.update_by_id("order_lines", LINE_COLUMNS, changes.values())
         if new:
-            self.session.execute(insert(OrderLine), list(new.values()))
+            self.bulk.insert("order_lines", LINE_INSERT, new.values())
         return outcomes
 
     def _catalog_ids(
-        self, records: Sequence[OrderRecord]
+        self, lines: Sequence[PreparedLine]
     ) -> list[tuple[int | None, int | None, int | None]]:
-        """(product_id, sku_id, category_id) for each record's line."""
-        lines = [record.line for record in records if record.line is not None]
-        self.catalog.ensure_categories({line.category for line in lines if line.category})
+        """(product_id, sku_id, category_id) for each line."""
+        catalog = self.catalog
+        catalog.ensure_categories({line[CATEGORY] for line in lines if line[CATEGORY]})
         products: dict[str, dict[str, Any]] = {}
         for line in lines:
-            category_id = self.catalog.categories.get(line.category) if line.category else None
+            category = line[CATEGORY]
+            category_id = catalog.categories.get(category) if category else None
             products.setdefault(
-                _product_code(line.product_code, line.title),
-                {"title": line.title[:500], "category_id": category_id},
+                line[PRODUCT_CODE], {"title": line[LINE_VALUES][0], "category_id": category_id}
             )
-        self.catalog.ensure_products(products)
+        catalog.ensure_products(products)
         skus = {
-            line.sku_code: {
-                "product_id": self.catalog.products[_product_code(line.product_code, line.title)],
-                "properties": line.sku_properties,
-                "list_price_fen": line.unit_price_fen,
+            sku_code: {
+                "product_id": catalog.products[line[PRODUCT_CODE]],
+                "properties": line[LINE_VALUES][1],
+                "list_price_fen": line[LINE_VALUES][3],
             }
             for line in lines
-            if line.sku_code
+            if (sku_code := line[SKU_CODE])
         }
-        self.catalog.ensure_skus(skus)
+        catalog.ensure_skus(skus)
         return [
             (
-                self.catalog.products[_product_code(line.product_code, line.title)],
-                self.catalog.skus.get(line.sku_code) if line.sku_code else None,
-                self.catalog.categories.get(line.category) if line.category else None,
+                catalog.products[line[PRODUCT_CODE]],
+                catalog.skus.get(sku_code) if (sku_code := line[SKU_CODE]) else None,
+                catalog.categories.get(category) if (category := line[CATEGORY]) else None,
             )
             for line in lines
         ]
@@ -229,118 +265,15 @@ class OrderLoader:
         """Line-grain orders: amounts are the sums of their lines; refunds set the status."""
         if not order_ids:
             return
-        paid = _line_sum(LINES.c.paid_fen)
-        refunded = _line_sum(LINES.c.refunded_fen)
-        self.session.execute(
-            update(ORDERS)
-            .where(ORDERS.c.id.in_(order_ids), ORDERS.c.amount_grain == "line")
-            .values(paid_fen=paid, refunded_fen=refunded)
-        )
-        refund_family = [OrderStatus.REFUNDED.value, OrderStatus.PARTIALLY_REFUNDED.value]
-        touched = ORDERS.c.id.in_(order_ids), ORDERS.c.amount_grain == "line"
-        self.session.execute(
-            update(ORDERS)
-            .where(*touched, ORDERS.c.refunded_fen > 0, ORDERS.c.refunded_fen < ORDERS.c.paid_fen)
-            .values(status=OrderStatus.PARTIALLY_REFUNDED.value)
-        )
-        self.session.execute(
-            update(ORDERS)
-            .where(*touched, ORDERS.c.status.in_(refund_family), ORDERS.c.refunded_fen > 0,
-                   ORDERS.c.refunded_fen >= ORDERS.c.paid_fen)
-            .values(status=OrderStatus.REFUNDED.value)
-        )  # fmt: skip
+        ids = sorted(order_ids)
+        for statement in (SUM_LINES, PARTIAL_REFUNDS, FULL_REFUNDS):
+            self.bulk.execute_in(statement, (self.now,), ids, array_type="bigint")
 
 
-def _line_sum(column: Any) -> Any:
-    return (
-        select(func.coalesce(func.sum(column), 0))
-        .where(LINES.c.order_id == ORDERS.c.id)
-        .scalar_subquery()
-    )
-
-
-def _product_code(product_code: str | None, title: str) -> str:
-    return (product_code or f"title:{title}")[:128]
-
-
-def _order_row(record: OrderRecord, customer_id: int | None) -> dict[str, Any]:
-    row: dict[str, Any] = {
-        "status": record.status.value,
-        "raw_status": record.raw_status[:100],
-        "ordered_at": record.ordered_at,
-        "paid_at": record.paid_at,
-        "shipped_at": record.shipped_at,
-        "completed_at": record.completed_at,
-        "coupon_code": record.coupon_code,
-        "customer_id": customer_id,
-        "amount_grain": record.grain.value,
-    }
-    if record.grain == Grain.ORDER:
-        row |= {
-            "total_fen": record.total_fen,
-            "paid_fen": record.paid_fen,
-            "refunded_fen": record.refunded_fen,
-            "shipping_fen": record.shipping_fen,
-        }
-    return row
-
-
-def _newer(previous: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:
-    """Two rows of one order in one batch: the further-along status wins; nothing is lost."""
-    base, other = (
-        (row, previous)
-        if STATUS_RANK[OrderStatus(row["status"])] >= STATUS_RANK[OrderStatus(previous["status"])]
-        else (previous, row)
-    )
-    merged = dict(base)
-    for name, value in other.items():
-        if merged.get(name) is None and value is not None:
-            merged[name] = value
-    if "order" in (previous["amount_grain"], row["amount_grain"]):
-        merged["amount_grain"] = "order"
-    return merged
-
-
-def _order_change(stored: Any, row: dict[str, Any]) -> dict[str, Any]:
-    """The fields to update on a stored order (empty when nothing changes)."""
-    incoming = dict(row)
-    new_status, old_status = OrderStatus(incoming["status"]), OrderStatus(stored["status"])
-    refunds_from_lines = stored["amount_grain"] == "line" and {new_status, old_status} <= REFUNDS
-    if refunds_from_lines or STATUS_RANK[new_status] < STATUS_RANK[old_status]:
-        incoming.pop("status")  # never backwards; line-grain refund states come from the lines
-        incoming.pop("raw_status")
-    if stored["amount_grain"] == "order" and incoming["amount_grain"] == "line":
-        incoming.pop("amount_grain")  # an order file's amounts outrank its detail file's
-    for name in ("customer_id", "paid_at", "shipped_at", "completed_at", "coupon_code"):
-        if incoming.get(name) is None:
-            incoming.pop(name, None)  # absence in one export never erases what another said
-    return {name: value for name, value in incoming.items() if stored[name] != value}
-
-
-def _line_change(stored: Any, row: dict[str, Any]) -> dict[str, Any]:
-    incoming = dict(row)
-    if STATUS_RANK[OrderStatus(incoming["status"])] < STATUS_RANK[OrderStatus(stored["status"])]:
-        incoming.pop("status")
-    return {name: value for name, value in incoming.items() if stored[name] != value}
-
-
-def _line_row(
-    record: OrderRecord, product_id: int | None, sku_id: int | None, category_id: int | None
-) -> dict[str, Any]:
-    line = record.line
-    assert line is not None
-    return {
-        "title": line.title[:500],
-        "sku_properties": line.sku_properties,
-        "quantity": line.quantity,
-        "unit_price_fen": line.unit_price_fen,
-        "paid_fen": line.paid_fen,
-        "refunded_fen": line.refunded_fen,
-        "status": (line.status or record.status).value,
-        "product_id": product_id,
-        "sku_id": sku_id,
-        "category_id": category_id,
-    }
+def _updated_order(found: StoredOrder, change: dict[int, Any], now: Any) -> tuple[Any, ...]:
+    """The UPDATE parameters: every column (stored, or changed), then id."""
+    values = [change.get(index, value) for index, value in enumerate(found.values)]
+    return (*values, change.get(-1, found.customer_id), now, found.id)
 
 
 def _combine(order: Outcome, line: Outcome | None) -> Outcome:

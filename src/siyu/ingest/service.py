@@ -9,7 +9,9 @@ nothing twice.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+import os
+from collections.abc import Callable
+from contextlib import closing
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,12 +22,15 @@ from sqlalchemy import Engine
 from siyu.db.engine import transaction
 from siyu.errors import InvalidInputError
 from siyu.ingest import runs
-from siyu.ingest.formats import ORDER_FORMATS, parse_events
-from siyu.ingest.formats.wecom import parse_contacts, parse_groups
-from siyu.ingest.records import RejectedRow
+from siyu.ingest.bulk import Statistics, tune_for_import
+from siyu.ingest.formats import ORDER_FORMATS
+from siyu.ingest.outcome import Outcome
+from siyu.ingest.pipeline import Source, make_batches, worker_batches
 from siyu.ingest.sinks import SINKS, Sink, SinkOptions
 
 OTHER_FORMATS = ("events", "wecom-contacts", "wecom-groups")
+DEFAULT_BATCH_SIZE = 20_000
+PARALLEL_MIN_BYTES = 8 << 20  # smaller files parse faster than a worker process starts
 
 
 def format_names() -> tuple[str, ...]:
@@ -34,11 +39,15 @@ def format_names() -> tuple[str, ...]:
 
 @dataclass(frozen=True, slots=True)
 class ImportOptions:
+    """`batch_size`: rows per transaction (and per resume step). `parallel`: parse in a worker
+    process while loading; None decides by file size."""
+
     format_name: str
     shop: str | None = None
     platform: str | None = None
-    batch_size: int = 2_000
+    batch_size: int = DEFAULT_BATCH_SIZE
     rejects_dir: Path = field(default_factory=lambda: Path("siyu-rejects"))
+    parallel: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,55 +136,47 @@ def _stream(
     timezone: ZoneInfo,
     progress: Progress | None,
 ) -> tuple[int, int]:
-    sink_class = SINKS[_kind(options.format_name)]
-    records: list[Any] = []
-    problems: list[runs.Problem] = []
-    seen = 0
+    kind = _kind(options.format_name)
+    sink_class = SINKS[kind]
+    source = Source(
+        options.format_name,
+        path,
+        timezone,
+        resume_after,
+        options.batch_size,
+        postgres=engine.dialect.name == "postgresql",
+    )
+    if _in_worker(options, sink_class, path):
+        batches = worker_batches(source, kind)
+    else:
+        batches = make_batches(source, sink_class.prepare)
+    statistics = Statistics(sink_class.looked_up)
     totals = [0, 0]
-
-    def flush(last_line: int) -> None:
-        with transaction(engine) as session:
-            counts = sink_class(session, sink_options).load(records)
-            runs.record_batch(
-                session, run_id, counts=counts, problems=problems,
-                rows_read=len(records) + sum(not p.is_warning for p in problems),
-                last_line=last_line,
-            )  # fmt: skip
-        totals[0] += counts.new_customers
-        totals[1] += counts.merges
-        records.clear()
-        problems.clear()
-        if progress is not None:
-            progress(seen)
-
-    last_line = resume_after
-    for item in _parse(options.format_name, path, timezone):
-        seen += 1
-        if item.line_no <= resume_after:
-            continue
-        last_line = item.line_no
-        if isinstance(item, RejectedRow):
-            problems.append(runs.Problem(item.line_no, item.reason, item.raw))
-        else:
-            records.append(item)
-            warnings = getattr(item, "warnings", ())
-            if warnings:
-                problems.append(runs.Problem(item.line_no, "; ".join(warnings), is_warning=True))
-        if len(records) + len(problems) >= options.batch_size:
-            flush(last_line)
-    if records or problems or last_line > resume_after:
-        flush(last_line)
+    with closing(batches):  # stops the parsing worker however the loop ends
+        for batch in batches:
+            with transaction(engine) as session:
+                tune_for_import(session)
+                counts = sink_class(session, sink_options).load(batch.items)
+                runs.record_batch(
+                    session, run_id, counts=counts, problems=batch.problems,
+                    rows_read=batch.rows_read, last_line=batch.last_line,
+                )  # fmt: skip
+            with transaction(engine) as session:
+                statistics.after_batch(session, counts.outcomes[Outcome.INSERTED])
+            totals[0] += counts.new_customers
+            totals[1] += counts.merges
+            if progress is not None:
+                progress(batch.seen)
     return totals[0], totals[1]
 
 
-def _parse(format_name: str, path: Path, timezone: ZoneInfo) -> Iterator[Any]:
-    if format_name in ORDER_FORMATS:
-        return ORDER_FORMATS[format_name](path, tz=timezone)
-    if format_name == "events":
-        return parse_events(path, tz=timezone)
-    if format_name == "wecom-contacts":
-        return parse_contacts([path], tz=timezone)
-    return parse_groups([path], tz=timezone)
+def _in_worker(options: ImportOptions, sink_class: type[Sink], path: Path) -> bool:
+    """Parse in a worker process: when asked, else for big files of pipelined sinks."""
+    if not sink_class.pipelined:
+        return False
+    if options.parallel is not None:
+        return options.parallel
+    return (os.cpu_count() or 1) > 1 and path.stat().st_size >= PARALLEL_MIN_BYTES
 
 
 def _kind(format_name: str) -> str:

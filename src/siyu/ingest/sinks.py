@@ -13,6 +13,7 @@ from siyu.commerce.shops import find_or_create_shop, platform_code
 from siyu.ingest.load_events import load_events
 from siyu.ingest.load_orders import OrderLoader
 from siyu.ingest.load_wecom import load_contacts, load_groups
+from siyu.ingest.order_rows import PLATFORM, SHOP_NAME, PreparedOrder, prepare_orders
 from siyu.ingest.outcome import LoadCounts
 from siyu.ingest.records import EventRecord, OrderRecord
 
@@ -40,11 +41,27 @@ class Sink(Protocol):
     @classmethod
     def run_shop_id(cls, session: Session, options: SinkOptions) -> int | None: ...
 
-    def load(self, records: Sequence[Any]) -> LoadCounts: ...
+    # Tables whose key lookups need fresh planner statistics while this sink fills them.
+    looked_up: ClassVar[tuple[str, ...]]
+    # Whether `prepare` makes plain rows, cheap to send from a parsing worker process.
+    pipelined: ClassVar[bool]
+
+    @staticmethod
+    def prepare(records: Sequence[Any], *, postgres: bool) -> Sequence[Any]:
+        """The database-free part of loading a batch (it may run in the parsing worker)."""
+        ...
+
+    def load(self, prepared: Sequence[Any]) -> LoadCounts: ...
 
 
 class _Base:
     default_platform: ClassVar[str] = "offline"
+    looked_up: ClassVar[tuple[str, ...]] = ("customer_identities",)
+    pipelined: ClassVar[bool] = False
+
+    @staticmethod
+    def prepare(records: Sequence[Any], *, postgres: bool) -> Sequence[Any]:
+        return records
 
     def __init__(self, session: Session, options: SinkOptions) -> None:
         self.session = session
@@ -71,22 +88,29 @@ class _Base:
 
 
 class OrdersSink(_Base):
-    def load(self, records: Sequence[OrderRecord]) -> LoadCounts:
-        by_shop: dict[int, list[OrderRecord]] = defaultdict(list)
+    looked_up: ClassVar[tuple[str, ...]] = ("customer_identities", "orders", "order_lines")
+    pipelined: ClassVar[bool] = True
+
+    @staticmethod
+    def prepare(records: Sequence[OrderRecord], *, postgres: bool) -> list[PreparedOrder]:
+        return prepare_orders(records, postgres=postgres)
+
+    def load(self, prepared: Sequence[PreparedOrder]) -> LoadCounts:
+        by_shop: dict[int, list[PreparedOrder]] = defaultdict(list)
         shops: dict[tuple[str | None, str], int | None] = {}
-        for record in records:
-            key = (record.shop_name, record.platform)
+        for row in prepared:
+            key = (row[SHOP_NAME], row[PLATFORM])
             if key not in shops:
-                shops[key] = self.shop_id_for(record.shop_name, record.platform)
+                shops[key] = self.shop_id_for(*key)
             shop_id = shops[key]
             assert shop_id is not None
-            by_shop[shop_id].append(record)
+            by_shop[shop_id].append(row)
         counts = LoadCounts()
         for shop_id, group in by_shop.items():
             loader = OrderLoader(
                 self.session, shop_id=shop_id, source_name=self.options.source_name
             )
-            counts.add(loader.load(group))
+            counts.add(loader.load_prepared(group))
         return counts
 
 

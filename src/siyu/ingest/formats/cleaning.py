@@ -72,6 +72,9 @@ def money_fen(text: str, label: str) -> int:
     `¥`, thousands separators and a sign; placeholders and `无退款申请` are zero."""
     if text in MONEY_ZEROS:
         return 0
+    whole, dot, cents = text.partition(".")
+    if whole.isdecimal() and (not dot or (cents.isdecimal() and len(cents) <= 2)):
+        return int(whole) * 100 + (int(cents) * (10 if len(cents) == 1 else 1) if cents else 0)
     number = text
     if not _MONEY.fullmatch(number):
         number = text.translate(_MONEY_NOISE)

@@ -18,8 +18,9 @@ import io
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
+from operator import itemgetter
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from siyu.ingest.formats import cleaning
 from siyu.ingest.formats.dates import parse_datetime
@@ -147,3 +148,32 @@ class Row:
 
     def phone(self, position: int) -> BuyerKey | None:
         return cleaning.phone_key(self.text(position)) if position >= 0 else None
+
+
+class CellReader:
+    """The cleaned texts of several columns of a row at once, in the order of `positions`
+    (a position of -1 reads as empty text, like `Row.text`).
+
+    The hot path of a row builder: one C-level gather of the cells and one pass of
+    `cleaning.clean_cell`'s fast path, instead of a method call per column.
+    """
+
+    __slots__ = ("gather", "pad")
+
+    def __init__(self, positions: Sequence[int]) -> None:
+        # Gather from the cells plus padding whose last element is always "": absent columns
+        # (-1) read it, and so do columns beyond the end of a short row.
+        self.pad = max(positions, default=-1) + 2
+        self.gather: Any = itemgetter(*positions, -1)  # a tuple even for one position
+
+    def __call__(self, cells: Sequence[str]) -> list[str]:
+        missing = self.pad - len(cells)
+        padded = [*cells, *([""] * missing)] if missing > 1 else [*cells, ""]
+        stripped = cleaning.STRIPPED
+        wrappers = cleaning.WRAPPERS
+        return [
+            text
+            if (text := raw.strip(stripped))[:1] not in wrappers and text.isprintable()
+            else cleaning.clean_cell(text)
+            for raw in self.gather(padded)[:-1]
+        ]

@@ -27,18 +27,18 @@ inferred from the dates and refunds (see `siyu.ingest.formats.status`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Final
 
-from siyu.ingest.formats import status
+from siyu.ingest.formats import cleaning, status
 from siyu.ingest.formats.cleaning import account_key, key_of, make_buyer, region
-from siyu.ingest.formats.dates import SHANGHAI
-from siyu.ingest.formats.errors import FormatError
+from siyu.ingest.formats.dates import SHANGHAI, parse_datetime
+from siyu.ingest.formats.errors import FormatError, RowError
 from siyu.ingest.formats.headers import AliasTable, resolve
-from siyu.ingest.formats.table import Row, open_table, parse_table
+from siyu.ingest.formats.table import CellReader, Row, open_table, parse_table
 from siyu.ingest.records import (
     Buyer,
     BuyerKeyKind,
@@ -47,6 +47,7 @@ from siyu.ingest.records import (
     OrderRecord,
     ParsedOrderRow,
 )
+from siyu.ingest.records import OrderStatus as S
 
 PLATFORM: Final = "taobao"
 SHEETS = ("订单报表",)
@@ -122,76 +123,107 @@ def parse_taobao(path: Path, *, tz: tzinfo = SHANGHAI) -> Iterator[ParsedOrderRo
             "has no order dates or paid amounts; import the matching ExportOrderList instead"
         )
     columns = resolve(table.header, ALIASES, Columns, REQUIRED, name=table.name)
-    builder = _Builder(columns, tz, datetime.now(tz))
+    builder = _Builder(columns, table.header.labels, tz, datetime.now(tz))
     return parse_table(table, columns.order_id, builder.build)
 
 
+# The columns a row builder reads at once (`CellReader`), in the order `_Builder.build` unpacks.
+ORDER_READ = (
+    "order_id", "buyer_id", "alipay", "total", "paid", "shipping", "refund", "refund_state",
+    "status", "receiver", "address", "mobile", "telephone", "ordered_at", "paid_at",
+    "shipped_at", "completed_at", "shop",
+)  # fmt: skip
+LINE_READ = ("sub_order_id", "title", "price", "quantity", "sku_code", "product_id", "properties")
+
+
 class _Builder:
-    def __init__(self, columns: Columns, tz: tzinfo, now: datetime) -> None:
+    def __init__(self, columns: Columns, labels: Sequence[str], tz: tzinfo, now: datetime) -> None:
         self.c = columns
         self.tz = tz
         self.now = now
         self.grain = Grain.LINE if columns.sub_order_id >= 0 else Grain.ORDER
+        positions = [getattr(columns, name) for name in ORDER_READ]
+        self.read = CellReader(positions)
+        self.label = {
+            name: labels[position] if 0 <= position < len(labels) else "?"
+            for name, position in zip(ORDER_READ, positions, strict=True)
+        }
+        # Status outcomes that cannot depend on the amounts, by (status text, fallback).
+        self.outcomes: dict[tuple[str | None, S], status.Outcome] = {}
 
     def build(self, row: Row) -> OrderRecord:
-        c, tz = self.c, self.tz
-        order_id = row.identifier(c.order_id, "order id")
-        ordered_at = row.moment(c.ordered_at, tz)
-        paid_at = row.optional_moment(c.paid_at, tz)
-        shipped_at = row.optional_moment(c.shipped_at, tz)
-        completed_at = row.optional_moment(c.completed_at, tz)
-        refund = row.optional_amount(c.refund)
-        paid = row.amount(c.paid) + (refund or 0)  # 买家实际支付金额 is net of refunds
-        fallback = status.from_dates(paid_at, shipped_at, completed_at)
-        raw_status = row.text(c.status) if c.status >= 0 else None
-        if raw_status is None:
-            fallback = status.without_status_column(fallback, ordered_at, self.now)
-        refund_state = row.text(c.refund_state) if c.refund_state >= 0 else None
-        outcome = status.decide(
-            raw_status,
-            status.TAOBAO,
-            platform=PLATFORM,
-            fallback=fallback,
-            paid_fen=paid,
-            refund_amount=refund,
-            after_sale=refund_state,
+        c, tz, label = self.c, self.tz, self.label
+        (order_id, buyer_id, alipay, total, paid, shipping, refund, refund_state, raw_status,
+         receiver, address, mobile, telephone, ordered_at, paid_at, shipped_at, completed_at,
+         shop) = self.read(row.cells)  # fmt: skip
+        order_id = cleaning.identifier(order_id, label["order_id"], "order id")
+        ordered = _moment(ordered_at, label["ordered_at"], tz)
+        if ordered is None:
+            raise RowError(f"missing date in column {label['ordered_at']}")
+        paid_moment = _moment(paid_at, label["paid_at"], tz) if c.paid_at >= 0 else None
+        shipped = _moment(shipped_at, label["shipped_at"], tz) if c.shipped_at >= 0 else None
+        completed = (
+            _moment(completed_at, label["completed_at"], tz) if c.completed_at >= 0 else None
+        )
+        refund_fen = _optional_fen(refund, label["refund"]) if c.refund >= 0 else None
+        paid_fen = _fen(paid, label["paid"]) + (
+            refund_fen or 0
+        )  # 买家实际支付金额 is net of refunds
+        outcome = self._status(
+            raw_status if c.status >= 0 else None,
+            refund_state if c.refund_state >= 0 else None,
+            status.from_dates(paid_moment, shipped, completed),
+            ordered,
+            paid_fen,
+            refund_fen,
         )
         return OrderRecord(
             line_no=row.row_no,
             platform=PLATFORM,
             order_id=order_id,
             status=outcome.status,
-            raw_status=raw_status or "",
-            ordered_at=ordered_at,
+            raw_status=raw_status if c.status >= 0 else "",
+            ordered_at=ordered,
             grain=self.grain,
-            paid_at=paid_at,
-            shipped_at=shipped_at,
-            completed_at=completed_at,
-            total_fen=row.optional_amount(c.total),
-            paid_fen=paid,
+            paid_at=paid_moment,
+            shipped_at=shipped,
+            completed_at=completed,
+            total_fen=_optional_fen(total, label["total"]) if c.total >= 0 else None,
+            paid_fen=paid_fen,
             refunded_fen=outcome.refunded_fen,
-            shipping_fen=row.amount(c.shipping),
-            shop_name=row.optional(c.shop),
-            buyer=self._buyer(row),
-            line=self._line(row, paid, outcome) if self.grain is Grain.LINE else None,
+            shipping_fen=_fen(shipping, label["shipping"]),
+            shop_name=None if shop in cleaning.NULLS else shop,
+            buyer=_buyer(buyer_id, alipay, mobile, telephone, receiver, address, c),
+            line=self._line(row, paid_fen, outcome) if self.grain is Grain.LINE else None,
             warnings=outcome.warnings,
         )
 
-    def _buyer(self, row: Row) -> Buyer:
-        c = self.c
-        buyer_id = row.optional(c.buyer_id)
-        province, city = region(row.text(c.address))
-        return make_buyer(
-            (
-                key_of(BuyerKeyKind.BUYER_ID, buyer_id),
-                account_key(row.text(c.alipay)),
-                row.phone(c.mobile),
-                row.phone(c.telephone),
-            ),
-            name=row.optional(c.receiver),
-            province=province,
-            city=city,
+    def _status(
+        self,
+        raw_status: str | None,
+        refund_state: str | None,
+        fallback: S,
+        ordered: datetime,
+        paid_fen: int,
+        refund_fen: int | None,
+    ) -> status.Outcome:
+        if raw_status is None:
+            fallback = status.without_status_column(fallback, ordered, self.now)
+        plain = not refund_fen and refund_state is None  # the outcome cannot depend on amounts
+        if plain and (known := self.outcomes.get((raw_status, fallback))) is not None:
+            return known
+        outcome = status.decide(
+            raw_status,
+            status.TAOBAO,
+            platform=PLATFORM,
+            fallback=fallback,
+            paid_fen=paid_fen,
+            refund_amount=refund_fen,
+            after_sale=refund_state,
         )
+        if plain and outcome.status is not S.REFUNDED:  # REFUNDED refunds what was paid
+            self.outcomes[raw_status, fallback] = outcome
+        return outcome
 
     def _line(self, row: Row, paid: int, outcome: status.Outcome) -> OrderLineRecord:
         c = self.c
@@ -207,3 +239,46 @@ class _Builder:
             sku_properties=row.optional(c.properties),
             status=outcome.status,
         )
+
+
+def _moment(text: str, label: str, tz: tzinfo) -> datetime | None:
+    """`parse_datetime`, with the raw export's `YYYY-MM-DD HH:MM:SS` parsed inline."""
+    if len(text) == 19 and text[4] == "-" and text[10] == " ":
+        try:
+            m = datetime.fromisoformat(text)
+        except ValueError:
+            return parse_datetime(text, label, tz)
+        return datetime(m.year, m.month, m.day, m.hour, m.minute, m.second, 0, tz)
+    return parse_datetime(text, label, tz)
+
+
+def _fen(text: str, label: str) -> int:
+    """Fen; zero for a placeholder; never negative (as `Row.amount`)."""
+    if text in cleaning.MONEY_ZEROS:
+        return 0
+    fen = cleaning.money_fen(text, label)
+    if fen < 0:
+        raise RowError(f"amount {text!r} in column {label} is negative")
+    return fen
+
+
+def _optional_fen(text: str, label: str) -> int | None:
+    return None if text in cleaning.NULLS else _fen(text, label)
+
+
+def _buyer(
+    buyer_id: str, alipay: str, mobile: str, telephone: str, receiver: str, address: str,
+    c: Columns,
+) -> Buyer:  # fmt: skip
+    province, city = region(address)
+    return make_buyer(
+        (
+            key_of(BuyerKeyKind.BUYER_ID, None if buyer_id in cleaning.NULLS else buyer_id),
+            account_key(alipay),
+            cleaning.phone_key(mobile) if c.mobile >= 0 else None,
+            cleaning.phone_key(telephone) if c.telephone >= 0 else None,
+        ),
+        name=None if receiver in cleaning.NULLS else receiver,
+        province=province,
+        city=city,
+    )
