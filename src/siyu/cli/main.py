@@ -16,6 +16,7 @@ from siyu.cli import (
     demo,
     engage,
     imports,
+    loyalty,
     segments,
     tags,
     web,
@@ -53,17 +54,21 @@ app.command()(database.doctor)
 app.command("import")(imports.import_)
 app.add_typer(customers.app, name="customers")
 app.command()(analytics.refresh)
-app.add_typer(segments.app, name="segment")
-app.add_typer(tags.app, name="tag")
 app.add_typer(clv.app, name="clv")
 app.command()(analytics.kpi)
+app.add_typer(segments.app, name="segment")
+app.add_typer(tags.app, name="tag")
+app.add_typer(loyalty.tier, name="tier")
+app.add_typer(loyalty.points, name="points")
+app.add_typer(loyalty.coupon, name="coupon")
+app.add_typer(loyalty.referral, name="referral")
 app.command()(demo.demo)
-app.command()(web.serve)
-app.add_typer(web.user_app, name="user")
 app.command()(engage.worker)
 app.add_typer(engage.outbox_app, name="outbox")
 app.add_typer(engage.consent_app, name="consent")
 app.add_typer(engage.quota_app, name="quota")
+app.command()(web.serve)
+app.add_typer(web.user_app, name="user")
 
 
 def run(argv: Sequence[str] | None = None) -> int:

@@ -13,12 +13,16 @@ from siyu.customers.changes import mark_changed
 from siyu.customers.tables import BehaviourEvent, Customer, CustomerIdentity, CustomerMerge
 from siyu.db.base import table_of
 from siyu.errors import InvalidInputError, NotFoundError
+from siyu.loyalty.tables import Coupon, InviteCode, PointsEntry, TierChange
 from siyu.segments.tables import CustomerTag
 
 # Tables whose rows belong to one customer through customer_id, and have an `id` key.
 MOVABLE: tuple[Table, ...] = tuple(
     table_of(model)
-    for model in (CustomerIdentity, Order, BehaviourEvent, WecomContact, CustomerGroupMember)
+    for model in (
+        *(CustomerIdentity, Order, BehaviourEvent, WecomContact, CustomerGroupMember),
+        *(PointsEntry, TierChange, Coupon, InviteCode),  # loyalty: follows the person
+    )
 )
 TAGS = table_of(CustomerTag)
 

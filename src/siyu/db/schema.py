@@ -10,6 +10,7 @@ import siyu.commerce.tables
 import siyu.customers.tables
 import siyu.engage.tables
 import siyu.ingest.tables
+import siyu.loyalty.tables
 import siyu.security.tables
 import siyu.segments.tables  # noqa: F401  (importing registers the tables)
 from siyu.db.base import Base
