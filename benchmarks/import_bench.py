@@ -28,6 +28,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -197,7 +198,7 @@ def _time(moment: datetime | None) -> str:
 # --- phases (each runs in its own interpreter) ---------------------------------------------
 
 
-def phase_pyarrow(path: Path) -> dict[str, Any]:
+def phase_pyarrow(path: str) -> dict[str, Any]:
     from pyarrow import csv, string
 
     read = csv.ReadOptions(encoding="gbk", block_size=1 << 22)
@@ -208,26 +209,29 @@ def phase_pyarrow(path: Path) -> dict[str, Any]:
     return {"seconds": seconds, "rows": table.num_rows}
 
 
-def phase_parse(path: Path) -> dict[str, Any]:
+def phase_parse(path: str) -> dict[str, Any]:
     from siyu.ingest.formats import ORDER_FORMATS
     from siyu.ingest.formats.dates import SHANGHAI
     from siyu.ingest.records import RejectedRow
 
     start = time.perf_counter()
     rows = rejected = 0
-    for item in ORDER_FORMATS["taobao"](path, tz=SHANGHAI):
+    for item in ORDER_FORMATS["taobao"](Path(path), tz=SHANGHAI):
         rows += 1
         rejected += isinstance(item, RejectedRow)
     return {"seconds": time.perf_counter() - start, "rows": rows, "rejected": rejected}
 
 
-def phase_import(path: Path, url: str) -> dict[str, Any]:
+def phase_import(file: str, url: str, batch_size: str = "") -> dict[str, Any]:
     from siyu.db.engine import make_engine
     from siyu.ingest.formats.dates import SHANGHAI
     from siyu.ingest.service import ImportOptions, import_file
 
+    path = Path(file)
     engine = make_engine(url)
     options = ImportOptions("taobao", rejects_dir=path.parent / "rejects")
+    if batch_size:
+        options = replace(options, batch_size=int(batch_size))
     start = time.perf_counter()
     result = import_file(engine, path, options, timezone=SHANGHAI)
     seconds = time.perf_counter() - start
@@ -236,11 +240,10 @@ def phase_import(path: Path, url: str) -> dict[str, Any]:
     return {"seconds": seconds, "rows": result.read} | {key: getattr(result, key) for key in counts}
 
 
-PHASES: dict[str, Callable[..., dict[str, Any]]] = {
-    "pyarrow": phase_pyarrow,
-    "parse": phase_parse,
-    "import": phase_import,
-}
+def phase_generate(path: str, rows: str, seed: str) -> dict[str, Any]:
+    start = time.perf_counter()
+    generate(Path(path), int(rows), int(seed))
+    return {"seconds": time.perf_counter() - start, "rows": int(rows)}
 
 
 def run_phase(name: str, *arguments: str) -> dict[str, Any]:
@@ -254,7 +257,11 @@ def run_phase(name: str, *arguments: str) -> dict[str, Any]:
 
 
 def phase_main(name: str, arguments: list[str]) -> None:
-    result = PHASES[name](Path(arguments[0]), *arguments[1:])
+    """Run a phase; print its result with this process's peak RSS and CPU time as JSON.
+
+    The parent process imports nothing heavy and sets up databases in phases too: Linux keeps
+    a process's peak RSS across fork and exec, so a big parent would inflate every phase."""
+    result = PHASES[name](*arguments)
     own = resource.getrusage(resource.RUSAGE_SELF)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     # KiB on Linux. A parsing worker runs beside the main process: both peaks are added.
@@ -268,51 +275,51 @@ def phase_main(name: str, arguments: list[str]) -> None:
 # --- databases -----------------------------------------------------------------------------
 
 
-def fresh_sqlite(workdir: Path) -> str:
+def phase_create_db(target: str, admin_url: str = "") -> dict[str, Any]:
+    """A fresh, migrated database: SQLite at `target`, or PostgreSQL on `admin_url`'s server."""
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
     from siyu.db.engine import make_engine
     from siyu.db.migrate import upgrade
 
-    path = workdir / "bench.db"
-    for leftover in workdir.glob("bench.db*"):
-        leftover.unlink()
-    url = f"sqlite:///{path}"
+    if admin_url:
+        name = f"siyu_bench_{uuid.uuid4().hex[:10]}"
+        admin = make_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        url = make_url(admin_url).set(database=name).render_as_string(False)
+    else:
+        for leftover in Path(target).parent.glob(Path(target).name + "*"):
+            leftover.unlink()
+        url = f"sqlite:///{target}"
     engine = make_engine(url)
     upgrade(engine)
     engine.dispose()
-    return url
+    return {"url": url}
 
 
-class PostgresDatabase:
-    """A throwaway, migrated database on the server of `admin_url`."""
+def phase_drop_db(admin_url: str, name: str) -> dict[str, Any]:
+    from sqlalchemy import text
 
-    def __init__(self, admin_url: str) -> None:
-        from sqlalchemy.engine import make_url
+    from siyu.db.engine import make_engine
 
-        from siyu.db.engine import make_engine
+    admin = make_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+    return {}
 
-        self.admin = make_engine(admin_url, isolation_level="AUTOCOMMIT")
-        self.name = f"siyu_bench_{uuid.uuid4().hex[:10]}"
-        self.url = make_url(admin_url).set(database=self.name).render_as_string(False)
 
-    def __enter__(self) -> str:
-        from sqlalchemy import text
-
-        from siyu.db.engine import make_engine
-        from siyu.db.migrate import upgrade
-
-        with self.admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{self.name}"'))
-        engine = make_engine(self.url)
-        upgrade(engine)
-        engine.dispose()
-        return self.url
-
-    def __exit__(self, *_: object) -> None:
-        from sqlalchemy import text
-
-        with self.admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
-        self.admin.dispose()
+PHASES: dict[str, Callable[..., dict[str, Any]]] = {
+    "generate": phase_generate,
+    "pyarrow": phase_pyarrow,
+    "parse": phase_parse,
+    "import": phase_import,
+    "create-db": phase_create_db,
+    "drop-db": phase_drop_db,
+}
 
 
 # --- the run -------------------------------------------------------------------------------
@@ -322,21 +329,24 @@ def run(arguments: argparse.Namespace) -> list[tuple[str, dict[str, Any]]]:
     workdir: Path = arguments.workdir
     workdir.mkdir(parents=True, exist_ok=True)
     path = workdir / f"ExportOrderList_{arguments.rows}_{arguments.seed}.csv"
-    if not path.exists():
-        started = time.perf_counter()
-        generate(path, arguments.rows, arguments.seed)
+    if not path.exists():  # in its own process, so that no phase inherits its memory
+        made = run_phase("generate", str(path), str(arguments.rows), str(arguments.seed))
         size = path.stat().st_size / 2**20
-        print(f"generated {path} ({size:.0f} MiB) in {time.perf_counter() - started:.0f} s")
+        print(f"generated {path} ({size:.0f} MiB) in {made['seconds']:.0f} s")
     results = [("pyarrow parse", run_phase("pyarrow", str(path)))]
     results.append(("siyu parse", run_phase("parse", str(path))))
+    batch = str(arguments.batch_size or "")
     if arguments.backend in ("sqlite", "both"):
-        url = fresh_sqlite(workdir)
-        results.append(("sqlite import", run_phase("import", str(path), url)))
-        results.append(("sqlite re-import", run_phase("import", str(path), url)))
+        url = run_phase("create-db", str(workdir / "bench.db"))["url"]
+        results.append(("sqlite import", run_phase("import", str(path), url, batch)))
+        results.append(("sqlite re-import", run_phase("import", str(path), url, batch)))
     if arguments.backend in ("postgres", "both"):
-        with PostgresDatabase(arguments.postgres_url) as url:
-            results.append(("postgres import", run_phase("import", str(path), url)))
-            results.append(("postgres re-import", run_phase("import", str(path), url)))
+        url = run_phase("create-db", "-", arguments.postgres_url)["url"]
+        try:
+            results.append(("postgres import", run_phase("import", str(path), url, batch)))
+            results.append(("postgres re-import", run_phase("import", str(path), url, batch)))
+        finally:
+            run_phase("drop-db", arguments.postgres_url, url.rsplit("/", 1)[1])
     return results
 
 
@@ -389,6 +399,9 @@ def main() -> None:
         help="a server where the user may CREATE DATABASE (default: %(default)s)",
     )
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/siyu-import-bench"))
+    parser.add_argument(
+        "--batch-size", type=int, help="rows per transaction (default: the service default)"
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--phase", help=argparse.SUPPRESS)
     arguments, rest = parser.parse_known_args()

@@ -116,13 +116,14 @@ class _BatchState:
     def _place(self, incoming: Incoming) -> int | None:
         if not incoming.keys:
             return None
+        owner, find = self.owner, self._find
         strong = [key for key in incoming.keys if key[0] != MASKED]
         if len(strong) > 1:
             strong.sort(key=_rank)
         matches: list[tuple[KeyParts, int]] = []
         for key in strong:
-            if key in self.owner:
-                cid = self._find(self.owner[key])
+            if key in owner:
+                cid = find(owner[key])
                 if all(cid != other for _, other in matches):
                     matches.append((key, cid))
         if matches:
@@ -135,8 +136,7 @@ class _BatchState:
             cid = -(len(self.placeholders) + 1)
             self.placeholders[cid] = incoming
             linked_by = "new customer"
-        for key in incoming.keys:
-            self._hold(key, cid, incoming, linked_by)
+        self._hold(incoming, cid, linked_by)
         return cid
 
     def _merge(self, keeper: int, other: int, reason: str, incoming: Incoming) -> int:
@@ -148,17 +148,20 @@ class _BatchState:
             self.merges.append((kept, merged, reason, incoming.source))
         return kept
 
-    def _hold(self, key: KeyParts, cid: int, incoming: Incoming, linked_by: str) -> None:
-        if key[0] != MASKED:
-            if key in self.owner:
-                return
-            self.owner[key] = cid
-        else:
-            held = (self._find(cid), key)
-            if held in self.weak_held:
-                return
-            self.weak_held.add(held)
-        self.new_identities.append((key, cid, incoming, linked_by))
+    def _hold(self, incoming: Incoming, cid: int, linked_by: str) -> None:
+        """Record the keys this customer now holds; each new one becomes an identity row."""
+        owner, weak_held, new = self.owner, self.weak_held, self.new_identities
+        for key in incoming.keys:
+            if key[0] != MASKED:
+                if key in owner:
+                    continue
+                owner[key] = cid
+            else:
+                held = (self._find(cid), key)
+                if held in weak_held:
+                    continue
+                weak_held.add(held)
+            new.append((key, cid, incoming, linked_by))
 
     def _create_customers(self, result: BatchResult) -> dict[int, int]:
         roots = [cid for cid in self.placeholders if self._find(cid) == cid]
@@ -210,8 +213,8 @@ class _RealIds(dict[int, int]):
         raise KeyError(cid)
 
 
-def _rank(key: KeyParts) -> tuple[int, str, str, str]:
-    return (key_strength(key), *key)
+def _rank(key: KeyParts) -> tuple[int, KeyParts]:
+    return (key_strength(key), key)
 
 
 def _older(first: int, second: int) -> bool:

@@ -23,6 +23,7 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 SQLITE_IN_CHUNK = 5_000  # bound values per statement (SQLite allows 32,766)
@@ -193,16 +194,16 @@ class Statistics:
     hundred milliseconds, log₂ times per import). SQLite needs nothing: it prefers the index.
     """
 
-    def __init__(self, tables: Sequence[str]) -> None:
-        self.tables = tables
+    def __init__(self, engine: Engine, tables: Sequence[str]) -> None:
+        self.engine = engine
+        self.tables = tables if engine.dialect.name == "postgresql" else ()
         self.written = 0
         self.analyzed_at = 0
 
-    def after_batch(self, session: Session, rows: int) -> None:
+    def after_batch(self, rows: int) -> None:
         self.written += rows
-        if not self.tables or self.written < 2 * self.analyzed_at or self.written == 0:
-            return
-        if not is_postgres_session(session):
+        if not self.tables or self.written == 0 or self.written < 2 * self.analyzed_at:
             return
         self.analyzed_at = self.written
-        session.connection().exec_driver_sql(f"ANALYZE {', '.join(self.tables)}")
+        with self.engine.begin() as connection:
+            connection.exec_driver_sql(f"ANALYZE {', '.join(self.tables)}")

@@ -106,11 +106,15 @@ class OrderLoader:
         self._sum_line_grain_orders(
             {order_ids[row[ORDER_ID]] for row in rows if row[VALUES][GRAIN] == "line"}
         )
+        tally = dict.fromkeys(Outcome, 0)
         for row in rows:
             order_id = row[ORDER_ID]
-            outcome = _combine(order_outcomes[order_id], line_outcomes.get(row[LINE_NO]))
-            counts.outcomes[outcome] += 1
+            outcome = order_outcomes[order_id]
+            if line_outcomes:
+                outcome = _combine(outcome, line_outcomes.get(row[LINE_NO]))
+            tally[outcome] += 1
             order_outcomes[order_id] = Outcome.UNCHANGED  # count an order's change once
+        counts.outcomes.update(tally)
         return counts
 
     def _stored_orders(self, order_ids: Iterable[str]) -> dict[str, StoredOrder]:

@@ -1,8 +1,8 @@
 """Order records as rows of the store, and the rules for changing a stored order.
 
 `prepare_orders` is pure (no database): it turns parsed `OrderRecord`s into `PreparedOrder`
-tuples whose values are already in the stored form of one backend (timestamps as SQLite's UTC
-text, or aware datetimes for PostgreSQL), with normalised identity keys. It can run in the
+tuples whose values are already in the stored form of one backend (timestamps as the UTC text
+`siyu.ingest.bulk.db_time_function` makes), with normalised identity keys. It can run in the
 parsing worker process; the loader then compares and writes tuples without per-row objects.
 
 Rules (see `siyu.ingest.load_orders`): a status never moves backwards; an order file's amounts
@@ -33,7 +33,9 @@ ORDER_COLUMNS: Final = (
     "status", "raw_status", "ordered_at", "paid_at", "shipped_at", "completed_at",
     "total_fen", "paid_fen", "refunded_fen", "shipping_fen", "coupon_code", "amount_grain",
 )  # fmt: skip
-STATUS, RAW_STATUS, GRAIN = 0, 1, 11
+STATUS: Final = 0
+RAW_STATUS: Final = 1
+GRAIN: Final = 11
 AMOUNTS: Final = range(6, 10)  # total, paid, refunded, shipping: set by order-grain rows only
 KEEP_WHEN_MISSING: Final = (3, 4, 5, 10)  # paid_at, shipped_at, completed_at, coupon_code
 AMOUNT_DEFAULTS: Final = (None, 0, 0, 0)  # what a new order without amounts gets
@@ -144,7 +146,7 @@ def newer(previous: tuple[Any, ...], row: tuple[Any, ...]) -> tuple[Any, ...]:
 
 def order_insert_values(values: tuple[Any, ...]) -> tuple[Any, ...]:
     """The values of a new order: columns the rows did not set get their defaults."""
-    if all(values[index] is not ABSENT for index in AMOUNTS):
+    if ABSENT not in values[AMOUNTS.start : AMOUNTS.stop]:
         return values
     amounts = tuple(
         default if values[index] is ABSENT else values[index]

@@ -9,11 +9,13 @@ Batches are the same either way, so commits, `committed_line` and resuming do no
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import subprocess
 import sys
 from collections.abc import Callable, Generator, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -94,6 +96,20 @@ def parse(format_name: str, path: Path, timezone: ZoneInfo) -> Iterator[Any]:
     return parse_groups([path], tz=timezone)
 
 
+@contextmanager
+def collection_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a batch loads: its hundreds of thousands of
+    short-lived tuples would otherwise trigger full collections that scan everything alive
+    (a quarter of the loading time). Nothing is lost: collection resumes afterwards."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 @dataclass(frozen=True, slots=True)
 class _Failed:
     error: BaseException
@@ -124,7 +140,8 @@ def worker_batches(source: Source, sink_kind: str) -> Generator[Batch, None, Non
             pickle.dump((source, sink_kind), worker.stdin)
         while True:
             try:
-                message = pickle.load(worker.stdout)
+                with collection_paused():
+                    message = pickle.load(worker.stdout)
             except EOFError:
                 raise RuntimeError(
                     f"the parser process stopped unexpectedly (exit code {worker.poll()})"
@@ -147,9 +164,12 @@ def work() -> None:
 
     source, sink_kind = pickle.load(sys.stdin.buffer)
     out = sys.stdout.buffer
+    gc.disable()  # parsing makes no reference cycles worth chasing; collected once per batch
     try:
         for batch in make_batches(source, SINKS[sink_kind].prepare):
             pickle.dump(batch, out, protocol=pickle.HIGHEST_PROTOCOL)
+            del batch
+            gc.collect()
         pickle.dump(None, out)
     except BaseException as error:  # sent to the main process, which raises it
         try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 from collections.abc import Callable
 from contextlib import closing
 from dataclasses import asdict, dataclass, field
@@ -25,7 +26,7 @@ from siyu.ingest import runs
 from siyu.ingest.bulk import Statistics, tune_for_import
 from siyu.ingest.formats import ORDER_FORMATS
 from siyu.ingest.outcome import Outcome
-from siyu.ingest.pipeline import Source, make_batches, worker_batches
+from siyu.ingest.pipeline import Source, collection_paused, make_batches, worker_batches
 from siyu.ingest.sinks import SINKS, Sink, SinkOptions
 
 OTHER_FORMATS = ("events", "wecom-contacts", "wecom-groups")
@@ -150,19 +151,18 @@ def _stream(
         batches = worker_batches(source, kind)
     else:
         batches = make_batches(source, sink_class.prepare)
-    statistics = Statistics(sink_class.looked_up)
+    statistics = Statistics(engine, sink_class.looked_up)
     totals = [0, 0]
     with closing(batches):  # stops the parsing worker however the loop ends
         for batch in batches:
-            with transaction(engine) as session:
+            with collection_paused(), transaction(engine) as session:
                 tune_for_import(session)
                 counts = sink_class(session, sink_options).load(batch.items)
                 runs.record_batch(
                     session, run_id, counts=counts, problems=batch.problems,
                     rows_read=batch.rows_read, last_line=batch.last_line,
                 )  # fmt: skip
-            with transaction(engine) as session:
-                statistics.after_batch(session, counts.outcomes[Outcome.INSERTED])
+            statistics.after_batch(counts.outcomes[Outcome.INSERTED])
             totals[0] += counts.new_customers
             totals[1] += counts.merges
             if progress is not None:
@@ -171,12 +171,14 @@ def _stream(
 
 
 def _in_worker(options: ImportOptions, sink_class: type[Sink], path: Path) -> bool:
-    """Parse in a worker process: when asked, else for big files of pipelined sinks."""
+    """Parse in a worker process: when asked, else for big files of pipelined sinks (when this
+    interpreter can start another one: not so when embedded)."""
     if not sink_class.pipelined:
         return False
     if options.parallel is not None:
         return options.parallel
-    return (os.cpu_count() or 1) > 1 and path.stat().st_size >= PARALLEL_MIN_BYTES
+    big = path.stat().st_size >= PARALLEL_MIN_BYTES
+    return big and (os.cpu_count() or 1) > 1 and bool(sys.executable)
 
 
 def _kind(format_name: str) -> str:
