@@ -95,10 +95,13 @@ def test_kpis_and_refresh(site: Site) -> None:
         reversed_period = client.get(
             "/api/v1/kpis", params={"from": "2026-03-01", "to": "2026-01-01"}
         )
+        far_future = client.get("/api/v1/kpis", params={"to": "9999-12-31"})
     assert kpis.status_code == 200
     assert (kpis.json()["orders"], kpis.json()["net_revenue"]) == (4, 680.0)
     assert refreshed.json()["mode"] == "incremental"
     assert reversed_period.status_code == 422
+    assert far_future.status_code == 422
+    assert "9999-12-31" in far_future.json()["error"]["message"]
 
 
 def test_cookie_sessions_need_the_csrf_token_to_write(site: Site) -> None:

@@ -16,6 +16,13 @@ from siyu.security.audit import record
 from siyu.web.deps import CurrentActor, DbSession, engine_of, settings_of
 
 router = APIRouter(tags=["analytics"])
+EARLIEST, LATEST = date(1900, 1, 1), date(9000, 12, 31)  # day arithmetic stays in range
+
+
+def _checked(day: date | None, name: str) -> date | None:
+    if day is not None and not EARLIEST <= day <= LATEST:
+        raise InvalidInputError(f"{name} {day} is outside {EARLIEST}..{LATEST}")
+    return day
 
 
 @router.get("/kpis")
@@ -30,8 +37,8 @@ def kpis(
     """The private-domain KPIs of a period (docs/metrics.md defines each)."""
     require(actor, Permission.READ)
     zone = settings_of(request).timezone
-    last = date_to or datetime.now(zone).date()
-    first = date_from or last - timedelta(days=364)
+    last = _checked(date_to, "to") or datetime.now(zone).date()
+    first = _checked(date_from, "from") or last - timedelta(days=364)
     if first > last:
         raise InvalidInputError(f"from {first} is after to {last}")
     result = compute_kpis(
@@ -51,7 +58,7 @@ def refresh_profiles(
     """Recompute profiles (incrementally unless `full`)."""
     require(actor, Permission.IMPORT)
     zone = settings_of(request).timezone
-    day = as_of or datetime.now(zone).date()
+    day = _checked(as_of, "as_of") or datetime.now(zone).date()
     session.commit()  # the refresh runs its own transaction: hold no write lock meanwhile
     result = refresh(engine_of(request), as_of=day, zone=zone, full=full)
     record(session, actor, "refresh", day.isoformat(), full=full)
