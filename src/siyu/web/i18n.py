@@ -1,7 +1,9 @@
 """Message catalogs: the console speaks Simplified Chinese first, English second.
 
 Strings are written in English in the code and templates (`_("Customers")`) and translated by
-the gettext catalog `locale/zh_CN/LC_MESSAGES/messages.po`, read with Babel at start-up.
+the gettext catalogs `locale/zh_CN/LC_MESSAGES/*.po`, read with Babel at start-up: `messages.po`
+for the shell and one catalog per capability (`campaigns.po`, `loyalty.po`, …), merged in name
+order, so capabilities add their strings without touching each other's files.
 """
 
 from __future__ import annotations
@@ -19,14 +21,16 @@ CATALOGS = Path(__file__).with_name("locale")
 
 @cache
 def catalog(locale: str) -> dict[str, str]:
-    path = CATALOGS / locale / "LC_MESSAGES" / "messages.po"
-    if not path.exists():
-        return {}
-    with path.open("rb") as handle:
-        parsed = read_po(handle, locale=locale)
-    return {
-        str(message.id): str(message.string) for message in parsed if message.id and message.string
-    }
+    merged: dict[str, str] = {}
+    for path in sorted((CATALOGS / locale / "LC_MESSAGES").glob("*.po")):
+        with path.open("rb") as handle:
+            parsed = read_po(handle, locale=locale)
+        merged.update(
+            (str(message.id), str(message.string))
+            for message in parsed
+            if message.id and message.string
+        )
+    return merged
 
 
 Translate = Callable[..., str]
