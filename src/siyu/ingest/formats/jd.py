@@ -30,6 +30,7 @@ from siyu.ingest.formats import status
 from siyu.ingest.formats.cleaning import email_key, key_of, make_buyer
 from siyu.ingest.formats.dates import SHANGHAI
 from siyu.ingest.formats.headers import AliasTable, resolve
+from siyu.ingest.formats.row_status import StatusColumns, decide_row
 from siyu.ingest.formats.table import Row, open_table, parse_table
 from siyu.ingest.records import (
     BuyerKeyKind,
@@ -99,33 +100,28 @@ class _Builder:
     def __init__(self, columns: Columns, tz: tzinfo) -> None:
         self.c = columns
         self.tz = tz
+        self.dates = StatusColumns(
+            status=columns.status, paid_at=columns.paid_at, completed_at=columns.completed_at
+        )
 
     def build(self, row: Row) -> OrderRecord:
         c, tz = self.c, self.tz
         order_id = row.identifier(c.order_id, "order id")
         ordered_at = row.moment(c.ordered_at, tz)
-        paid_at = row.optional_moment(c.paid_at, tz)
-        completed_at = row.optional_moment(c.completed_at, tz)
         paid = self._paid(row)
-        raw_status = row.text(c.status) if c.status >= 0 else None
-        outcome = status.decide(
-            raw_status,
-            status.JD,
-            platform=PLATFORM,
-            fallback=status.from_dates(paid_at, None, completed_at),
-            paid_fen=paid,
-        )
+        decided = decide_row(row, self.dates, status.JD, platform=PLATFORM, tz=tz, paid_fen=paid)
+        outcome = decided.outcome
         buyer_id = row.optional(c.buyer_id)
         return OrderRecord(
             line_no=row.row_no,
             platform=PLATFORM,
             order_id=order_id,
             status=outcome.status,
-            raw_status=raw_status or "",
+            raw_status=decided.raw_status,
             ordered_at=ordered_at,
             grain=Grain.ORDER,
-            paid_at=paid_at,
-            completed_at=completed_at,
+            paid_at=decided.paid_at,
+            completed_at=decided.completed_at,
             total_fen=row.optional_amount(c.total),
             paid_fen=paid,
             refunded_fen=outcome.refunded_fen,

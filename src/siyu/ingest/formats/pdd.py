@@ -32,6 +32,7 @@ from siyu.ingest.formats.cleaning import make_buyer
 from siyu.ingest.formats.dates import SHANGHAI, date_from_pdd_order_id
 from siyu.ingest.formats.errors import RowError
 from siyu.ingest.formats.headers import AliasTable, resolve
+from siyu.ingest.formats.row_status import StatusColumns, decide_row
 from siyu.ingest.formats.table import Row, open_table, parse_table
 from siyu.ingest.records import Grain, OrderLineRecord, OrderRecord, ParsedOrderRow
 
@@ -97,34 +98,28 @@ class _Builder:
     def __init__(self, columns: Columns, tz: tzinfo) -> None:
         self.c = columns
         self.tz = tz
+        self.dates = StatusColumns(
+            status=columns.status, paid_at=columns.paid_at, completed_at=columns.completed_at,
+            shipped_at=columns.shipped_at, after_sale=columns.after_sale,
+        )  # fmt: skip
 
     def build(self, row: Row) -> OrderRecord:
         c, tz = self.c, self.tz
         order_id = row.identifier(c.order_id, "order id")
-        paid_at = row.optional_moment(c.paid_at, tz)
-        shipped_at = row.optional_moment(c.shipped_at, tz)
-        completed_at = row.optional_moment(c.completed_at, tz)
         paid = row.amount(c.paid)
-        raw_status = row.text(c.status) if c.status >= 0 else None
-        outcome = status.decide(
-            raw_status,
-            status.PDD,
-            platform=PLATFORM,
-            fallback=status.from_dates(paid_at, shipped_at, completed_at),
-            paid_fen=paid,
-            after_sale=row.text(c.after_sale) if c.after_sale >= 0 else None,
-        )
+        decided = decide_row(row, self.dates, status.PDD, platform=PLATFORM, tz=tz, paid_fen=paid)
+        outcome = decided.outcome
         return OrderRecord(
             line_no=row.row_no,
             platform=PLATFORM,
             order_id=order_id,
             status=outcome.status,
-            raw_status=raw_status or "",
+            raw_status=decided.raw_status,
             ordered_at=self._ordered_at(row, order_id),
             grain=Grain.ORDER,
-            paid_at=paid_at,
-            shipped_at=shipped_at,
-            completed_at=completed_at,
+            paid_at=decided.paid_at,
+            shipped_at=decided.shipped_at,
+            completed_at=decided.completed_at,
             total_fen=row.optional_amount(c.total),
             paid_fen=paid,
             refunded_fen=outcome.refunded_fen,
