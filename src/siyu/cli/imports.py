@@ -15,7 +15,13 @@ from siyu.cli.context import cli_context, emit_json
 from siyu.db.engine import transaction
 from siyu.engage.wecom.apply import apply_callback_file
 from siyu.errors import InvalidInputError
-from siyu.ingest.service import ImportOptions, ImportResult, format_names, import_file
+from siyu.ingest.service import (
+    DEFAULT_BATCH_SIZE,
+    ImportOptions,
+    ImportResult,
+    format_names,
+    import_file,
+)
 
 WECOM_EVENTS = "wecom-events"  # decrypted callback events, JSON Lines
 
@@ -39,7 +45,9 @@ def import_(
     rejects_dir: Annotated[
         Path, typer.Option(help="Where the rejected rows are written as CSV.")
     ] = Path("siyu-rejects"),
-    batch_size: Annotated[int, typer.Option(min=1, help="Rows per transaction.")] = 2_000,
+    batch_size: Annotated[
+        int, typer.Option(min=1, help="Rows per transaction.")
+    ] = DEFAULT_BATCH_SIZE,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Import platform order exports, behaviour events or WeCom JSON. Safe to re-run: a
