@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -15,6 +16,8 @@ from siyu.customers.merge import do_unmerge
 from siyu.customers.queries import get_customer
 from siyu.customers.tables import Customer, CustomerMerge
 from siyu.db.engine import transaction
+from siyu.engage.governor.consent import set_consent
+from siyu.engage.tables import Consent
 from siyu.ingest.service import ImportOptions, import_file
 from tests.snapshot import snapshot
 
@@ -84,6 +87,48 @@ def test_merge_then_unmerge_returns_to_the_starting_state(engine: Engine, tmp_pa
     again = load(engine, tmp_path, "c.csv", bridge)  # OneID keeps the separated pair apart
     assert again.merges == 0
     assert (owner(engine, "T1"), owner(engine, "M1")) == (tmall_buyer, mini_buyer)
+
+
+def consents_of(engine: Engine, customer_id: int) -> dict[tuple[str, str], tuple[bool, str]]:
+    with transaction(engine) as session:
+        rows = session.scalars(select(Consent).where(Consent.customer_id == customer_id))
+        return {(row.channel, row.purpose): (row.granted, row.source) for row in rows}
+
+
+def test_consent_follows_the_person_and_an_opt_out_survives_the_merge(
+    engine: Engine, tmp_path: Path
+) -> None:
+    load(engine, tmp_path, "a.csv", [
+        "T1,,13800138000,,2026-01-01,10,Tmall\n",
+        "M1,,,oUNION1,2026-01-02,20,Mini\n",
+    ])  # fmt: skip
+    kept, merged = owner(engine, "T1"), owner(engine, "M1")
+    statements = [  # (customer, channel, purpose, granted, source, day)
+        (kept, "sms", "marketing", True, "checkout box", 1),
+        (merged, "sms", "marketing", False, "replied TD", 5),  # later: the person's wish
+        (kept, "email", "marketing", False, "unsubscribe link", 6),
+        (merged, "email", "marketing", True, "old form", 2),  # earlier: the refusal holds
+        (merged, "wecom", "marketing", True, "welcome", 3),  # only the merged one: moves
+    ]
+    with transaction(engine) as session:
+        for customer, channel, purpose, granted, source, day in statements:
+            at = datetime(2026, 1, day, tzinfo=UTC)
+            set_consent(session, customer_id=customer, channel=channel, purpose=purpose,
+                        granted=granted, source=source, at=at)  # fmt: skip
+    before = snapshot(engine, skip=("import_runs", "import_rejects", "customer_merges"))
+
+    load(engine, tmp_path, "b.csv", ["B1,,13800138000,oUNION1,2026-02-01,30,Mini\n"])
+    assert owner(engine, "M1") == kept
+    assert consents_of(engine, kept) == {
+        ("sms", "marketing"): (False, "replied TD"),
+        ("email", "marketing"): (False, "unsubscribe link"),
+        ("wecom", "marketing"): (True, "welcome"),
+    }
+
+    with transaction(engine) as session:
+        do_unmerge(session, merged_id=merged)
+        session.execute(Order.__table__.delete().where(Order.platform_order_id == "B1"))
+    assert snapshot(engine, skip=("import_runs", "import_rejects", "customer_merges")) == before
 
 
 def test_unmerge_of_a_customer_never_merged_is_a_clear_error(engine: Engine) -> None:

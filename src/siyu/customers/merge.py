@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
@@ -10,8 +11,10 @@ from sqlalchemy.orm import Session
 from siyu.accounts.tables import CustomerGroupMember, WecomContact
 from siyu.commerce.tables import Order
 from siyu.customers.changes import mark_changed
+from siyu.customers.merge_consents import move_consents, restore_consents
 from siyu.customers.tables import BehaviourEvent, Customer, CustomerIdentity, CustomerMerge
 from siyu.db.base import table_of
+from siyu.engage.tables import MessageInteraction, OutboxMessage
 from siyu.errors import InvalidInputError, NotFoundError
 from siyu.loyalty.tables import Coupon, InviteCode, PointsEntry, TierChange
 from siyu.segments.tables import CustomerTag
@@ -22,6 +25,7 @@ MOVABLE: tuple[Table, ...] = tuple(
     for model in (
         *(CustomerIdentity, Order, BehaviourEvent, WecomContact, CustomerGroupMember),
         *(PointsEntry, TierChange, Coupon, InviteCode),  # loyalty: follows the person
+        *(OutboxMessage, MessageInteraction),  # contact history: caps and no-repeat see it all
     )
 )
 TAGS = table_of(CustomerTag)
@@ -31,13 +35,14 @@ def do_merge(
     session: Session, *, kept_id: int, merged_id: int, reason: str, source: str = ""
 ) -> CustomerMerge:
     """Fold `merged_id` into `kept_id`, recording what moved."""
-    moved: dict[str, list[int]] = {}
+    moved: dict[str, list[Any]] = {}
     for table in MOVABLE:
         ids = list(session.scalars(select(table.c.id).where(table.c.customer_id == merged_id)))
         if ids:
             session.execute(update(table).where(table.c.id.in_(ids)).values(customer_id=kept_id))
         moved[table.name] = ids
     moved["customer_tags"] = _move_tags(session, merged_id, kept_id)
+    moved.update(move_consents(session, from_id=merged_id, to_id=kept_id))
     session.execute(update(Customer).where(Customer.id == merged_id).values(merged_into_id=kept_id))
     mark_changed(session, (kept_id, merged_id))
     merge = CustomerMerge(
@@ -95,6 +100,7 @@ def do_unmerge(session: Session, *, merged_id: int) -> CustomerMerge:
             .where(TAGS.c.customer_id == merge.kept_id, TAGS.c.tag_id.in_(tag_ids))
             .values(customer_id=merged_id)
         )
+    restore_consents(session, merge.moved, kept_id=merge.kept_id, merged_id=merged_id)
     session.execute(update(Customer).where(Customer.id == merged_id).values(merged_into_id=None))
     merge.undone_at = datetime.now(UTC)
     mark_changed(session, (merge.kept_id, merged_id))
