@@ -19,6 +19,8 @@ from siyu.db.engine import transaction
 from siyu.engage.governor.consent import set_consent
 from siyu.engage.tables import Consent
 from siyu.ingest.service import ImportOptions, import_file
+from siyu.segments.tables import CustomerTag, Tag
+from siyu.segments.tags import add_tag, ensure_group, ensure_tag
 from tests.snapshot import snapshot
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -129,6 +131,37 @@ def test_consent_follows_the_person_and_an_opt_out_survives_the_merge(
         do_unmerge(session, merged_id=merged)
         session.execute(Order.__table__.delete().where(Order.platform_order_id == "B1"))
     assert snapshot(engine, skip=("import_runs", "import_rejects", "customer_merges")) == before
+
+
+def test_an_exclusive_tag_group_keeps_one_tag_through_a_merge(
+    engine: Engine, tmp_path: Path
+) -> None:
+    load(engine, tmp_path, "a.csv", [
+        "T1,,13800138000,,2026-01-01,10,Tmall\n",
+        "M1,,,oUNION1,2026-01-02,20,Mini\n",
+    ])  # fmt: skip
+    kept, merged = owner(engine, "T1"), owner(engine, "M1")
+    now = datetime(2026, 1, 10, tzinfo=UTC)
+    with transaction(engine) as session:
+        ensure_group(session, "肤质", exclusive=True)
+        given = [(kept, "干皮", "肤质"), (merged, "油皮", "肤质"), (merged, "敏感肌", None)]
+        for customer, name, group in given:
+            tag = ensure_tag(session, name=name, group=group)
+            chosen = select(Customer.id).where(Customer.id == customer)
+            add_tag(session, tag=tag, customers=chosen, source="manual", now=now)
+
+    load(engine, tmp_path, "b.csv", ["B1,,13800138000,oUNION1,2026-02-01,30,Mini\n"])
+    with transaction(engine) as session:
+        names = session.scalars(
+            select(Tag.name).join(CustomerTag, CustomerTag.tag_id == Tag.id)
+            .where(CustomerTag.customer_id == kept).order_by(Tag.name)
+        ).all()  # fmt: skip
+        left_behind = session.scalars(
+            select(Tag.name).join(CustomerTag, CustomerTag.tag_id == Tag.id)
+            .where(CustomerTag.customer_id == merged)
+        ).all()  # fmt: skip
+    assert sorted(names) == sorted(["干皮", "敏感肌"])
+    assert left_behind == ["油皮"]
 
 
 def test_unmerge_of_a_customer_never_merged_is_a_clear_error(engine: Engine) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, case, select, update
 from sqlalchemy.orm import Session
 
 from siyu.accounts.tables import CustomerGroupMember, WecomContact
@@ -17,7 +17,7 @@ from siyu.db.base import table_of
 from siyu.engage.tables import MessageInteraction, OutboxMessage
 from siyu.errors import InvalidInputError, NotFoundError
 from siyu.loyalty.tables import Coupon, InviteCode, PointsEntry, TierChange
-from siyu.segments.tables import CustomerTag
+from siyu.segments.tables import CustomerTag, Tag, TagGroup
 
 # Tables whose rows belong to one customer through customer_id, and have an `id` key.
 MOVABLE: tuple[Table, ...] = tuple(
@@ -54,11 +54,14 @@ def do_merge(
 
 
 def _move_tags(session: Session, from_id: int, to_id: int) -> list[int]:
-    held = set(session.scalars(select(TAGS.c.tag_id).where(TAGS.c.customer_id == to_id)))
+    """Move the tags the kept customer lacks. In an exclusive group (one tag per customer) the
+    kept customer's tag holds; the other stays behind with the merged customer."""
+    held = dict(_tags_with_exclusive_group(session, to_id))
+    taken_groups = {group for group in held.values() if group is not None}
     tag_ids = [
         tag_id
-        for tag_id in session.scalars(select(TAGS.c.tag_id).where(TAGS.c.customer_id == from_id))
-        if tag_id not in held
+        for tag_id, group in _tags_with_exclusive_group(session, from_id)
+        if tag_id not in held and group not in taken_groups
     ]
     if tag_ids:
         session.execute(
@@ -67,6 +70,18 @@ def _move_tags(session: Session, from_id: int, to_id: int) -> list[int]:
             .values(customer_id=to_id)
         )
     return tag_ids
+
+
+def _tags_with_exclusive_group(session: Session, customer_id: int) -> list[tuple[int, int | None]]:
+    """(tag id, its group id when the group is exclusive, else None) of one customer."""
+    exclusive = case((TagGroup.is_exclusive, Tag.group_id), else_=None)
+    rows = session.execute(
+        select(TAGS.c.tag_id, exclusive)
+        .join(Tag, Tag.id == TAGS.c.tag_id)
+        .outerjoin(TagGroup, TagGroup.id == Tag.group_id)
+        .where(TAGS.c.customer_id == customer_id)
+    )
+    return [(tag_id, group_id) for tag_id, group_id in rows]
 
 
 def do_unmerge(session: Session, *, merged_id: int) -> CustomerMerge:
