@@ -100,12 +100,19 @@ class OrderLoader:
         counts = LoadCounts()
         stored = self._stored_orders({row[ORDER_ID] for row in rows})
         customers = self._resolve_customers(rows, stored, counts)
-        mark_customers_changed(self.bulk, customers.values())
         order_ids, order_outcomes = self._upsert_orders(rows, customers, stored)
         line_outcomes = self._upsert_lines(rows, order_ids)
         self._sum_line_grain_orders(
             {order_ids[row[ORDER_ID]] for row in rows if row[VALUES][GRAIN] == "line"}
         )
+        touched = {
+            row[ORDER_ID]
+            for row in rows
+            if _combine(order_outcomes[row[ORDER_ID]], line_outcomes.get(row[LINE_NO]))
+            is not Outcome.UNCHANGED
+        }
+        previous_owners = (stored[oid].customer_id for oid in touched if oid in stored)
+        mark_customers_changed(self.bulk, [*(customers[oid] for oid in touched), *previous_owners])
         tally = dict.fromkeys(Outcome, 0)
         for row in rows:
             order_id = row[ORDER_ID]
