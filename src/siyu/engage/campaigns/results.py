@@ -56,6 +56,50 @@ class CampaignResults:
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def as_public(self) -> dict[str, Any]:
+        """As the CLI and the API show it: money in yuan (2 decimals), rates to 4 decimals."""
+        return {
+            "campaign_id": self.campaign_id,
+            "window_start": self.window_start,
+            "window_end": self.window_end,
+            "final": self.final,
+            "arms": [_public_arm(arm) for arm in self.arms],
+            "lifts": [_public_lift(lift) for lift in self.lifts],
+        }
+
+
+def _yuan(fen: float | None) -> float | None:
+    return None if fen is None else round(fen / 100, 2)
+
+
+def _public_arm(arm: ArmResult) -> dict[str, Any]:
+    rate = arm.conversion_rate
+    return {
+        "arm": arm.arm, "customers": arm.customers, "converters": arm.converters,
+        "conversion_rate": None if rate is None else round(rate, 4),
+        "revenue": _yuan(arm.revenue_fen),
+        "revenue_per_customer": _yuan(arm.revenue_per_customer_fen), "messages": arm.messages,
+    }  # fmt: skip
+
+
+def _interval(interval: Interval | None, scale: float, digits: int) -> dict[str, float] | None:
+    if interval is None:
+        return None
+    return {
+        name: round(getattr(interval, name) * scale, digits) for name in ("estimate", "low", "high")
+    }
+
+
+def _public_lift(lift: Lift) -> dict[str, Any]:
+    relative = lift.relative_conversion
+    return {
+        "arm": lift.arm,
+        "conversion": _interval(lift.conversion, 1.0, 4),
+        "relative_conversion": None if relative is None else round(relative, 4),
+        "revenue_per_customer": _interval(lift.revenue_per_customer_fen, 0.01, 2),
+        "incremental_revenue": _interval(lift.incremental_revenue_fen, 0.01, 2),
+    }
+
 
 def campaign_results(session: Session, campaign_id: int, *, now: datetime) -> CampaignResults:
     campaign = get_campaign(session, campaign_id)
@@ -79,7 +123,7 @@ def campaign_results(session: Session, campaign_id: int, *, now: datetime) -> Ca
     lifts = [
         lift
         for arm in arms.values()
-        if arm.arm != HOLDOUT and (lift := _lift(arm, base, revenue, sizes)) is not None
+        if arm.arm != HOLDOUT and (lift := _lift(arm, base, revenue)) is not None
     ]
     return CampaignResults(campaign_id, start, end, now >= end, list(arms.values()), lifts)
 
@@ -159,9 +203,7 @@ def _arm(
     )  # fmt: skip
 
 
-def _lift(
-    arm: ArmResult, base: ArmResult, revenue: dict[str, list[int]], sizes: dict[str, int]
-) -> Lift | None:
+def _lift(arm: ArmResult, base: ArmResult, revenue: dict[str, list[int]]) -> Lift | None:
     if not arm.customers or not base.customers:
         return None
     conversion = proportion_difference(
