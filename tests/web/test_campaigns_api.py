@@ -13,6 +13,7 @@ from siyu.engage.tables import OutboxMessage
 from siyu.security.tables import AuditEntry
 from tests.web.campaign_site import save_everyone
 from tests.web.conftest import Site
+from tests.web.test_console import csrf, logged_in
 
 
 def body(segment: str, name: str = "春季回访", **extra: Any) -> dict[str, Any]:
@@ -113,3 +114,29 @@ def test_refusals_change_nothing(site: Site) -> None:
         assert client.get("/api/v1/campaigns/999").status_code == 404
         assert client.post("/api/v1/campaigns/999/launch").status_code == 404
     assert counts(site) == before
+
+
+def test_console_pages_by_role(site: Site) -> None:
+    segment = save_everyone(site)
+    with site.client("admin") as admin:
+        campaign_id = admin.post("/api/v1/campaigns", json=body(segment)).json()["id"]
+    for role, status, form in (
+        ("operator", 200, True),
+        ("analyst", 200, False),
+        ("guide", 403, False),
+    ):
+        with logged_in(site, role) as client:
+            listing = client.get("/campaigns")
+            detail = client.get(f"/campaigns/{campaign_id}")
+            assert (listing.status_code, detail.status_code) == (status, status), role
+            assert ('id="campaign-create"' in listing.text) is form
+            assert ('id="launch"' in detail.text) is form
+            if role == "analyst":  # a cookie session without the CSRF header may not launch
+                refused = client.post(f"/api/v1/campaigns/{campaign_id}/launch")
+                assert refused.status_code == 403
+                token = csrf(listing.text)
+                denied = client.post(
+                    f"/api/v1/campaigns/{campaign_id}/launch", headers={"X-CSRF-Token": token}
+                )
+                assert denied.json()["error"]["code"] == "permission_denied"
+    assert counts(site) == (1, 0, 0)
