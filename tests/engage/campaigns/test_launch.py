@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import numpy as np
@@ -191,3 +192,13 @@ def test_assignment_does_not_depend_on_membership_order() -> None:
     assert Counter(first.arm.tolist()) == {0: 68, 1: 22, -1: 10}
     assert variant_counts(10, [1, 1, 1]).tolist() == [4, 3, 3]
     assert variant_counts(7, [5, 2]).tolist() == [5, 2]
+
+
+def test_two_launches_at_once_plan_once(engine: Engine) -> None:
+    audience = make_audience(engine, {"loyal": 30})
+    campaign_id = create(engine, audience.segment, holdout_share=0.1)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        reports = list(pool.map(lambda _: launch(engine, campaign_id), range(2)))
+    assert sorted(report["launched"] for report in reports) == [False, True]  # type: ignore[type-var]
+    counts = table_counts(engine)
+    assert (counts["campaign_recipients"], counts["outbox_messages"]) == (30, 27)
