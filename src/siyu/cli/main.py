@@ -10,6 +10,7 @@ import typer
 
 from siyu.cli import (
     analytics,
+    campaigns,
     clv,
     customers,
     database,
@@ -67,6 +68,7 @@ app.command()(engage.worker)
 app.add_typer(engage.outbox_app, name="outbox")
 app.add_typer(engage.consent_app, name="consent")
 app.add_typer(engage.quota_app, name="quota")
+app.add_typer(campaigns.app, name="campaign")
 app.command()(web.serve)
 app.add_typer(web.user_app, name="user")
 

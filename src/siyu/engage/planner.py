@@ -56,6 +56,7 @@ class PlanReport:
     already_planned: int = 0
     queued: int = 0
     planned: int = 0
+    deferred: int = 0  # queued or planned for later than their window's start (caps, hours)
     suppressed: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)  # governor / write seconds
@@ -66,6 +67,7 @@ class PlanReport:
             "already_planned": self.already_planned,
             "queued": self.queued,
             "planned": self.planned,
+            "deferred": self.deferred,
             "suppressed": dict(self.suppressed),
             "seconds": round(self.seconds, 3),
             "timings": {name: round(value, 3) for name, value in self.timings.items()},
@@ -77,8 +79,15 @@ def idempotency_key(source: str, recipient: str, channel: str, slot: str) -> str
 
 
 def plan(
-    session: Session, batches: Sequence[PlanBatch], *, policy: ContactPolicy, now: datetime
+    session: Session,
+    batches: Sequence[PlanBatch],
+    *,
+    policy: ContactPolicy,
+    now: datetime,
+    dry_run: bool = False,
 ) -> PlanReport:
+    """Plan the batches; `dry_run` computes the same report (what the governor would do) and
+    writes nothing (no contents, no outbox rows)."""
     started = time.perf_counter()
     for batch in batches:
         _check(batch, policy)
@@ -87,11 +96,16 @@ def plan(
     fresh = messages.drop_known(session, batches)
     report.already_planned = report.requested - fresh.size
     if fresh.size:
-        store.store_contents(session, [batch.content for batch in batches])
+        if not dry_run:
+            store.store_contents(session, [batch.content for batch in batches])
         governed = time.perf_counter()
         _govern(session, fresh, batches, policy=policy, now=now)
         written = time.perf_counter()
-        counts = store.bulk_insert_messages(session, fresh.columns(batches, now))
+        if dry_run:
+            counts = Counter(fresh.state.tolist())
+        else:
+            counts = store.bulk_insert_messages(session, fresh.columns(batches, now))
+        report.deferred = _deferred(fresh, batches, now)
         report.timings = {
             "governor": written - governed,
             "write": time.perf_counter() - written,
@@ -100,6 +114,12 @@ def plan(
         report.suppressed = Counter(fresh.reason[fresh.state == "suppressed"].tolist())
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _deferred(messages: _Messages, batches: Sequence[PlanBatch], now: datetime) -> int:
+    start = np.array([_utc64(max(now, b.not_before)) for b in batches])[messages.batch]
+    waiting = messages.state != "suppressed"
+    return int(np.count_nonzero(waiting & (messages.scheduled > start)))
 
 
 def _check(batch: PlanBatch, policy: ContactPolicy) -> None:

@@ -17,6 +17,8 @@ from siyu.db.engine import make_engine, transaction
 from siyu.errors import SiyuError
 from siyu.settings import Settings
 from siyu.web.api import analytics, customers, imports, system
+from siyu.web.api import campaigns as campaigns_api
+from siyu.web.console import campaigns as campaigns_console
 from siyu.web.console import pages
 from siyu.web.deps import NotAuthenticatedError
 
@@ -59,6 +61,8 @@ def create_app(
     )
     for router in (customers.router, analytics.router, imports.router, system.router):
         app.include_router(router, prefix="/api/v1")
+    app.include_router(campaigns_api.router, prefix="/api/v1")
+    app.include_router(campaigns_console.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_exception_handler(SiyuError, _siyu_error)  # type: ignore[arg-type]

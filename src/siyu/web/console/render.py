@@ -24,6 +24,7 @@ NAV = (
     ("/", "Dashboard"),
     ("/customers", "Customers"),
     ("/imports", "Imports"),
+    ("/campaigns", "Campaigns"),
     ("/settings", "Settings"),
 )
 
