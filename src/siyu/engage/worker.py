@@ -75,14 +75,14 @@ class Worker:
         policy: ContactPolicy,
         options: WorkerOptions,
         clock: Clock = lambda: datetime.now(UTC),
-        follow_up: Callable[[datetime], None] | None = None,
+        jobs: Callable[[datetime], object] | None = None,
     ) -> None:
         self.engine = engine
         self.channels = dict(channels)
         self.policy = policy
         self.options = options
         self.clock = clock
-        self.follow_up = follow_up
+        self.jobs = jobs  # runs the due scheduled jobs (it throttles itself)
         self._last_sweep: datetime | None = None
 
     def run_batch(self) -> WorkerReport:
@@ -128,21 +128,18 @@ class Worker:
             report.add(batch)
             if batch.claimed == 0:
                 break
-        if self.follow_up is not None:
-            self.follow_up(self.clock())
+        if self.jobs is not None:
+            self.jobs(self.clock())
         return report
 
     def run(self, stop: threading.Event) -> WorkerReport:
         """Work until `stop` is set, sleeping `poll_seconds` whenever nothing is due."""
         report = WorkerReport()
-        next_follow_up = self.clock()
         while not stop.is_set():
             batch = self.run_batch()
             report.add(batch)
-            now = self.clock()
-            if self.follow_up is not None and now >= next_follow_up:
-                self.follow_up(now)
-                next_follow_up = now + timedelta(seconds=self.options.sweep_seconds)
+            if self.jobs is not None:
+                self.jobs(self.clock())
             if batch.claimed == 0:
                 stop.wait(self.options.poll_seconds)
         return report
