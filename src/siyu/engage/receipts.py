@@ -174,17 +174,20 @@ class ReceiptPoller:
         )
         try:
             response = http.send(client, "POST", self.config.endpoint, data=params)
-            answer = response.json() if response.content else {}
-            if not isinstance(answer, dict) or answer.get("Code") != "OK":
-                code = answer.get("Code", "") if isinstance(answer, dict) else ""
+            try:
+                answer = response.json()
+            except ValueError:
+                answer = {}
+            answer = answer if isinstance(answer, dict) else {}
+            code = str(answer.get("Code", ""))
+            if code and code != "OK":
+                message = str(answer.get("Message", ""))[:200]
+                raise DeliveryError(f"sms:{code}"[:32], message, transient=True)
+            if not code:
                 http.check_status(response)
-                raise DeliveryError(
-                    f"sms:{code or 'no_code'}"[:32], response.text[:200], transient=True
-                )
+                raise DeliveryError("sms:no_code", response.text[:200], transient=True)
         except DeliveryError as error:
             return error
-        except ValueError:
-            return DeliveryError("sms:bad_json", "no JSON from QuerySendDetails", transient=True)
         return _receipt(pending, answer)
 
 
