@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, func, insert, update
+from sqlalchemy import Engine, bindparam, func, update
 from sqlalchemy.orm import Session
 
 from siyu.engage.addresses import resolve
@@ -29,7 +29,7 @@ from siyu.engage.channels.base import Channel, Outcome, Status
 from siyu.engage.claim import OUTBOX, Claimed, claim, write_transaction
 from siyu.engage.governor.policy import ContactPolicy
 from siyu.engage.governor.recheck import Verdict, recheck
-from siyu.engage.tables import DeliveryAttempt
+from siyu.engage.outcomes import write_attempts, write_changes
 from siyu.engage.wecom.followup import record_tasks
 
 Clock = Callable[[], datetime]
@@ -177,26 +177,16 @@ class Worker:
             message = claimed[outcome.message_id]
             if message.channel == "wecom" and message.customer_id is not None:
                 change["b_recipient"] = addresses.get(message.id, message.recipient)
-        if changes:
-            session.execute(
-                update(OUTBOX)
-                .where(
-                    OUTBOX.c.id == bindparam("b_id"),
-                    OUTBOX.c.state == "sending",
-                    OUTBOX.c.claimed_by == self.options.name,
+        write_changes(session, changes, worker=self.options.name)
+        write_attempts(
+            session,
+            [
+                _attempt(
+                    claimed[o.message_id], o, change["b_state"], self.options.name, started, now
                 )
-                .values({name: bindparam(f"b_{name}") for name in CHANGED}),
-                changes,
-            )
-            session.execute(
-                insert(DeliveryAttempt),
-                [
-                    _attempt(
-                        claimed[o.message_id], o, change["b_state"], self.options.name, started, now
-                    )
-                    for o, change in zip(outcomes, changes, strict=True)
-                ],
-            )
+                for o, change in zip(outcomes, changes, strict=True)
+            ],
+        )
         record_tasks(session, [(claimed[o.message_id], o) for o in outcomes], now=now)
         return Counter(str(change["b_state"]) for change in changes)
 
@@ -241,19 +231,6 @@ class Worker:
         return change
 
 
-CHANGED = (
-    "state",
-    "reason",
-    "next_attempt_at",
-    "sent_at",
-    "delivered_at",
-    "external_id",
-    "claimed_by",
-    "recipient",
-    "updated_at",
-)
-
-
 def _apply_verdicts(
     session: Session,
     claimed: Sequence[Claimed],
@@ -293,8 +270,8 @@ def _apply_verdicts(
         rows,
     )
     by_id = {m.id: m for m in claimed}
-    session.execute(
-        insert(DeliveryAttempt),
+    write_attempts(
+        session,
         [
             {
                 "message_id": v.message_id,
