@@ -11,13 +11,16 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
 
 from siyu.engage.channels import aliyun
 
 Answer = tuple[int, dict[str, Any]]
+CHINA = ZoneInfo("Asia/Shanghai")
 
 
 class LocalServer:
@@ -180,9 +183,10 @@ class FakeWecom(LocalServer):
 
 
 class FakeSms(LocalServer):
-    """dysmsapi.aliyuncs.com SendSms: RPC signature V1 checked like the service does."""
+    """dysmsapi.aliyuncs.com SendSms and QuerySendDetails: RPC signature V1 checked like the
+    service does. A send waits for its receipt (SendStatus 1) until a test calls `report`."""
 
-    REQUIRED = (
+    COMMON = (
         "Action",
         "Version",
         "Format",
@@ -192,20 +196,30 @@ class FakeSms(LocalServer):
         "SignatureNonce",
         "Timestamp",
         "Signature",
-        "PhoneNumbers",
-        "SignName",
-        "TemplateCode",
     )
+    REQUIRED: ClassVar[dict[str, tuple[str, ...]]] = {
+        "SendSms": (*COMMON, "PhoneNumbers", "SignName", "TemplateCode"),
+        "QuerySendDetails": (*COMMON, "PhoneNumber", "SendDate", "PageSize", "CurrentPage"),
+    }
 
     def __init__(self, access_key_id: str, secret: str) -> None:
         super().__init__()
         self.access_key_id, self.secret = access_key_id, secret
         self.nonces: set[str] = set()
         self.sent: list[dict[str, str]] = []
+        self.receipts: dict[str, tuple[int, str, str]] = {}  # BizId -> status, code, at
+        self.queries: list[dict[str, str]] = []
+
+    def report(self, biz_id: str, status: int, code: str, at: str = "2026-03-02 10:00:05") -> None:
+        """The carrier's receipt for one send: status 2 failed, 3 delivered."""
+        self.receipts[biz_id] = (status, code, at)
 
     def handle(self, method: str, path: str, query: dict[str, str], body: bytes) -> Answer:
         form = {k: v[0] for k, v in parse_qs(body.decode()).items()} if method == "POST" else query
-        missing = [name for name in self.REQUIRED if name not in form]
+        action = form.get("Action", "")
+        if action not in self.REQUIRED or form.get("Version") != "2017-05-25":
+            return 400, {"Code": "InvalidAction", "Message": "unsupported action"}
+        missing = [name for name in self.REQUIRED[action] if name not in form]
         if missing:
             return 400, {"Code": "MissingParameter", "Message": f"missing {missing[0]}"}
         if form["AccessKeyId"] != self.access_key_id:
@@ -225,8 +239,8 @@ class FakeSms(LocalServer):
                 "Message": "Specified signature nonce was used already.",
             }
         self.nonces.add(form["SignatureNonce"])
-        if form["Action"] != "SendSms" or form["Version"] != "2017-05-25":
-            return 400, {"Code": "InvalidAction", "Message": "unsupported action"}
+        if action == "QuerySendDetails":
+            return self._query(form)
         if not form["PhoneNumbers"].lstrip("+").isdigit():
             return 200, {"Code": "isv.MOBILE_NUMBER_ILLEGAL", "Message": "非法手机号"}
         json.loads(form.get("TemplateParam", "{}"))
@@ -236,4 +250,40 @@ class FakeSms(LocalServer):
             "Message": "OK",
             "BizId": f"{len(self.sent)}^0",
             "RequestId": "R",
+        }
+
+    def _query(self, form: dict[str, str]) -> Answer:
+        """The sends to one 11-digit number on one China-time date (and BizId, if given)."""
+        self.queries.append(form)
+        if not (form["PhoneNumber"].isdigit() and len(form["PhoneNumber"]) == 11):
+            return 200, {"Code": "isv.MOBILE_NUMBER_ILLEGAL", "Message": "非法手机号"}
+        details = []
+        for number, sent in enumerate(self.sent, start=1):
+            biz_id = f"{number}^0"
+            stamp = datetime.strptime(sent["Timestamp"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+            if (
+                not sent["PhoneNumbers"].endswith(form["PhoneNumber"])
+                or stamp.astimezone(CHINA).strftime("%Y%m%d") != form["SendDate"]
+                or form.get("BizId", biz_id) != biz_id
+            ):
+                continue
+            status, code, at = self.receipts.get(biz_id, (1, "", ""))
+            details.append(
+                {
+                    "PhoneNum": form["PhoneNumber"],
+                    "SendStatus": status,
+                    "ErrCode": code,
+                    "TemplateCode": sent["TemplateCode"],
+                    "Content": "【" + sent["SignName"] + "】…",
+                    "SendDate": stamp.astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S"),
+                    "ReceiveDate": at if status != 1 else "",
+                    "OutId": sent.get("OutId", ""),
+                }
+            )
+        return 200, {
+            "Code": "OK",
+            "Message": "OK",
+            "RequestId": "R",
+            "TotalCount": len(details),
+            "SmsSendDetailDTOs": {"SmsSendDetailDTO": details},
         }

@@ -23,7 +23,7 @@ from siyu.engage.content import Content
 from siyu.engage.interactions import make_unsubscribe_token, read_unsubscribe_token
 from siyu.engage.settings import EngageSettings
 from tests.engage.conftest import HOOK_SECRET, SMS_KEY, SMS_SECRET, Closer, envelope
-from tests.engage.servers import FakeSms
+from tests.engage.servers import Answer, FakeSms, LocalServer
 
 SMS_CONTENT = Content("新品", template_code="SMS_71390007", template_params={"name": "张三"})
 
@@ -241,3 +241,38 @@ def test_unsubscribe_tokens_cannot_be_altered() -> None:
         read_unsubscribe_token("unsub-secret-0123456", forged)
     with pytest.raises(Exception, match="not valid"):
         read_unsubscribe_token("other-secret-01234567", token)
+
+
+class Scripted(LocalServer):
+    """Answers 200 `{}` to anything unless a failure is scripted."""
+
+    def handle(self, method: str, path: str, query: dict[str, str], body: bytes) -> Answer:
+        return 200, {}
+
+
+def test_kept_alive_webhook_connections_classify_answers_and_survive_a_dropped_one(
+    sink: WebhookSink, closer: Closer
+) -> None:
+    channel = closer(WebhookChannel(sink.url, HOOK_SECRET, concurrency=1))
+    assert channel.deliver([envelope(1)])[0].status is Status.DELIVERED  # type: ignore[attr-defined]
+    [idle] = channel.connections._idle  # type: ignore[attr-defined]
+    idle.sock.shutdown(socket.SHUT_RDWR)  # as if the receiver had closed it while idle
+    assert channel.deliver([envelope(2)])[0].status is Status.DELIVERED  # type: ignore[attr-defined]
+    assert sink.record.stats()["unique"] == 2
+    server = Scripted()
+    try:
+        scripted = closer(WebhookChannel(server.base_url + "hook", HOOK_SECRET))
+        server.fail((503, {"error": "busy"}), (400, {"error": "bad"}))
+        busy, bad = (scripted.deliver([envelope(n)])[0] for n in (3, 4))  # type: ignore[attr-defined]
+        assert (busy.status, busy.error_kind) == (Status.RETRY, "http_5xx")
+        assert (bad.status, bad.error_kind, bad.detail) == (
+            Status.FAILED,
+            "http_4xx",
+            'HTTP 400: {"error": "bad"}',
+        )
+        assert [path for _, path, _, _ in server.calls] == ["/hook", "/hook"]
+    finally:
+        server.close()
+    refused = closer(WebhookChannel("http://127.0.0.1:9/hook", HOOK_SECRET, timeout=1))
+    down = refused.deliver([envelope(5)])[0]  # type: ignore[attr-defined]
+    assert (down.status, down.error_kind) == (Status.RETRY, "network")

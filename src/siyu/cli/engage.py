@@ -16,9 +16,9 @@ from siyu.engage.governor.consent import load_consents, set_consent
 from siyu.engage.governor.quota import quota_view
 from siyu.engage.queries import list_messages, show_message
 from siyu.engage.settings import EngageSettings
-from siyu.engage.wecom.client import WecomClient
-from siyu.engage.wecom.followup import follow_up
 from siyu.engage.worker import Worker, WorkerOptions, default_name
+from siyu.workers.jobs import JobRunner
+from siyu.workers.registry import JOBS
 
 outbox_app = typer.Typer(help="Look at outbound messages and their attempts.", no_args_is_help=True)
 consent_app = typer.Typer(help="Record and show customers' consent.", no_args_is_help=True)
@@ -27,7 +27,7 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object.
 CustomerArgument = Annotated[int, typer.Argument(metavar="CUSTOMER", help="Customer id.")]
 
 
-def _settings(ctx: typer.Context) -> EngageSettings:
+def engage_settings(ctx: typer.Context) -> EngageSettings:
     settings = EngageSettings.from_env()
     zone = cli_context(ctx).settings.timezone_name
     return replace(settings, policy=replace(settings.policy, timezone_name=zone))
@@ -48,25 +48,31 @@ def worker(
         float, typer.Option("--poll", min=0.05, help="Seconds to wait when idle.")
     ] = 1.0,
     name: Annotated[str | None, typer.Option("--name", help="Worker name (host:pid).")] = None,
+    jobs: Annotated[
+        bool,
+        typer.Option("--jobs/--no-jobs", help="Run due scheduled jobs between claims."),
+    ] = True,
     as_json: JsonOption = False,
 ) -> None:
     """Send due outbox messages through the configured channels (SIYU_* settings).
 
     Runs until interrupted (Ctrl-C or SIGTERM finish the batch in hand), or with --once until
     nothing is due. Several workers may run at once: none ever sends a message another holds.
+    Between claims it runs the scheduled jobs that are due (`siyu jobs list`); each due job
+    runs in one worker only.
     """
     engine = cli_context(ctx).engine()
-    settings = _settings(ctx)
+    settings = engage_settings(ctx)
     options = WorkerOptions(
         name=name or default_name(), batch=batch, lease_seconds=lease, poll_seconds=poll
     )
-    client = WecomClient(settings.wecom) if settings.wecom else None
+    runner = JobRunner(engine, JOBS, settings, runner=options.name) if jobs else None
     running = Worker(
         engine,
         settings.channels(concurrency=concurrency),
         policy=settings.policy,
         options=options,
-        follow_up=(lambda now: _follow(engine, client, now)) if client else None,
+        jobs=runner,
     )
     try:
         report = running.drain() if once else _run_until_stopped(running)
@@ -79,11 +85,6 @@ def worker(
         typer.echo(
             f"{options.name}: {report.claimed} claimed in {report.batches} batches: {outcomes}"
         )
-
-
-def _follow(engine: Any, client: WecomClient | None, now: datetime) -> None:
-    if client is not None:
-        follow_up(engine, client, now)
 
 
 def _run_until_stopped(running: Worker) -> Any:
@@ -187,7 +188,9 @@ def consent_show(
     """Show a customer's effective consent per channel and purpose, and the recorded rows."""
     engine = cli_context(ctx).engine()
     with transaction(engine) as session:
-        view = quota_view(session, customer, policy=_settings(ctx).policy, now=datetime.now(UTC))
+        view = quota_view(
+            session, customer, policy=engage_settings(ctx).policy, now=datetime.now(UTC)
+        )
         rows = load_consents(session, [customer])
     recorded = [
         {"channel": c, "purpose": p, "granted": bool(g)}
@@ -207,7 +210,9 @@ def consent_show(
 def quota_show(ctx: typer.Context, customer: CustomerArgument, as_json: JsonOption = False) -> None:
     """Show what contact a customer has left today, in 7 days and in WeCom's quota period."""
     with transaction(cli_context(ctx).engine()) as session:
-        view = quota_view(session, customer, policy=_settings(ctx).policy, now=datetime.now(UTC))
+        view = quota_view(
+            session, customer, policy=engage_settings(ctx).policy, now=datetime.now(UTC)
+        )
     if as_json:
         emit_json(view.as_dict())
         return

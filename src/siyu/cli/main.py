@@ -17,6 +17,7 @@ from siyu.cli import (
     demo,
     engage,
     imports,
+    jobs,
     loyalty,
     segments,
     tags,
@@ -69,6 +70,7 @@ app.add_typer(engage.outbox_app, name="outbox")
 app.add_typer(engage.consent_app, name="consent")
 app.add_typer(engage.quota_app, name="quota")
 app.add_typer(campaigns.app, name="campaign")
+app.add_typer(jobs.app, name="jobs")
 app.command()(web.serve)
 app.add_typer(web.user_app, name="user")
 

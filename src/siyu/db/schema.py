@@ -13,7 +13,8 @@ import siyu.engage.tables
 import siyu.ingest.tables
 import siyu.loyalty.tables
 import siyu.security.tables
-import siyu.segments.tables  # noqa: F401  (importing registers the tables)
+import siyu.segments.tables
+import siyu.workers.tables  # noqa: F401  (importing registers the tables)
 from siyu.db.base import Base
 
 

@@ -35,11 +35,11 @@ def resolve(session: Session, claimed: Sequence[Claimed]) -> Resolved:
         ).all()
     )
     people = {m.customer_id for m in claimed if m.customer_id is not None}
-    identities = _identities(session, people, {m.channel for m in claimed})
+    found = identities(session, people, {m.channel for m in claimed})
     contacts = _contacts(session, {m.customer_id for m in claimed if m.channel == "wecom"})
     envelopes, failures = [], []
     for message in claimed:
-        address = _address(message, identities, contacts)
+        address = _address(message, found, contacts)
         if address is None:
             failure = DeliveryError("no_address", f"no {message.channel} address", transient=False)
             failures.append(failure.outcome(message.id))
@@ -79,7 +79,7 @@ def _address(
     return str(message.customer_id)
 
 
-def _identities(
+def identities(
     session: Session, people: set[int], channels: set[str]
 ) -> dict[tuple[str, int], str]:
     kinds = [IDENTITY_KINDS[c] for c in channels if c in IDENTITY_KINDS]

@@ -195,36 +195,33 @@ class _Messages:
         self.reason[mask] = reason
 
     def columns(self, batches: Sequence[PlanBatch], now: datetime) -> OutboxColumns:
-        def per_batch(values: list[Any], dtype: Any = object) -> NDArray[Any]:
-            return np.array(values, dtype=dtype)[self.batch]
-
-        customer = self.customer.astype(object)
-        customer[self.customer <= 0] = None
         recipient = np.full(self.size, None, dtype=object)
         grouped = self.chat != ""
         recipient[grouped] = ["chat:" + chat for chat in self.chat[grouped].tolist()]
-        stamp = np.full(self.size, _utc64(now), dtype="datetime64[us]")
         return OutboxColumns(
-            {
+            rows={
                 "idempotency_key": self.key,
-                "source": per_batch([b.source for b in batches]),
-                "customer_id": customer,
-                "recipient": np.asarray(recipient, dtype=object),
-                "channel": per_batch([b.channel for b in batches]),
-                "purpose": per_batch([b.purpose for b in batches]),
-                "slot": per_batch([b.slot for b in batches]),
-                "content_hash": per_batch([b.content.content_hash for b in batches]),
+                "batch": self.batch,
+                "customer_id": np.maximum(self.customer, 0),
+                "recipient": recipient,
                 "sender": self.sender,
                 "state": self.state,
                 "reason": self.reason,
-                "not_before": per_batch([_utc64(b.not_before) for b in batches], "datetime64[us]"),
-                "expires_at": per_batch([_utc64(b.expires_at) for b in batches], "datetime64[us]"),
                 "scheduled_at": self.scheduled,
-                "next_attempt_at": self.scheduled,
-                "attempts": np.zeros(self.size, dtype=object),
-                "created_at": stamp,
-                "updated_at": stamp,
-            }
+            },
+            batches=[
+                {
+                    "source": b.source,
+                    "channel": b.channel,
+                    "purpose": b.purpose,
+                    "slot": b.slot,
+                    "content_hash": b.content.content_hash,
+                    "not_before": b.not_before,
+                    "expires_at": b.expires_at,
+                }
+                for b in batches
+            ],
+            now=now,
         )
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, func, insert, update
+from sqlalchemy import Engine, bindparam, func, update
 from sqlalchemy.orm import Session
 
 from siyu.engage.addresses import resolve
@@ -29,7 +29,7 @@ from siyu.engage.channels.base import Channel, Outcome, Status
 from siyu.engage.claim import OUTBOX, Claimed, claim, write_transaction
 from siyu.engage.governor.policy import ContactPolicy
 from siyu.engage.governor.recheck import Verdict, recheck
-from siyu.engage.tables import DeliveryAttempt
+from siyu.engage.outcomes import write_attempts, write_changes
 from siyu.engage.wecom.followup import record_tasks
 
 Clock = Callable[[], datetime]
@@ -75,14 +75,14 @@ class Worker:
         policy: ContactPolicy,
         options: WorkerOptions,
         clock: Clock = lambda: datetime.now(UTC),
-        follow_up: Callable[[datetime], None] | None = None,
+        jobs: Callable[[datetime], object] | None = None,
     ) -> None:
         self.engine = engine
         self.channels = dict(channels)
         self.policy = policy
         self.options = options
         self.clock = clock
-        self.follow_up = follow_up
+        self.jobs = jobs  # runs the due scheduled jobs (it throttles itself)
         self._last_sweep: datetime | None = None
 
     def run_batch(self) -> WorkerReport:
@@ -128,21 +128,18 @@ class Worker:
             report.add(batch)
             if batch.claimed == 0:
                 break
-        if self.follow_up is not None:
-            self.follow_up(self.clock())
+        if self.jobs is not None:
+            self.jobs(self.clock())
         return report
 
     def run(self, stop: threading.Event) -> WorkerReport:
         """Work until `stop` is set, sleeping `poll_seconds` whenever nothing is due."""
         report = WorkerReport()
-        next_follow_up = self.clock()
         while not stop.is_set():
             batch = self.run_batch()
             report.add(batch)
-            now = self.clock()
-            if self.follow_up is not None and now >= next_follow_up:
-                self.follow_up(now)
-                next_follow_up = now + timedelta(seconds=self.options.sweep_seconds)
+            if self.jobs is not None:
+                self.jobs(self.clock())
             if batch.claimed == 0:
                 stop.wait(self.options.poll_seconds)
         return report
@@ -180,26 +177,16 @@ class Worker:
             message = claimed[outcome.message_id]
             if message.channel == "wecom" and message.customer_id is not None:
                 change["b_recipient"] = addresses.get(message.id, message.recipient)
-        if changes:
-            session.execute(
-                update(OUTBOX)
-                .where(
-                    OUTBOX.c.id == bindparam("b_id"),
-                    OUTBOX.c.state == "sending",
-                    OUTBOX.c.claimed_by == self.options.name,
+        write_changes(session, changes, worker=self.options.name)
+        write_attempts(
+            session,
+            [
+                _attempt(
+                    claimed[o.message_id], o, change["b_state"], self.options.name, started, now
                 )
-                .values({name: bindparam(f"b_{name}") for name in CHANGED}),
-                changes,
-            )
-            session.execute(
-                insert(DeliveryAttempt),
-                [
-                    _attempt(
-                        claimed[o.message_id], o, change["b_state"], self.options.name, started, now
-                    )
-                    for o, change in zip(outcomes, changes, strict=True)
-                ],
-            )
+                for o, change in zip(outcomes, changes, strict=True)
+            ],
+        )
         record_tasks(session, [(claimed[o.message_id], o) for o in outcomes], now=now)
         return Counter(str(change["b_state"]) for change in changes)
 
@@ -244,19 +231,6 @@ class Worker:
         return change
 
 
-CHANGED = (
-    "state",
-    "reason",
-    "next_attempt_at",
-    "sent_at",
-    "delivered_at",
-    "external_id",
-    "claimed_by",
-    "recipient",
-    "updated_at",
-)
-
-
 def _apply_verdicts(
     session: Session,
     claimed: Sequence[Claimed],
@@ -296,8 +270,8 @@ def _apply_verdicts(
         rows,
     )
     by_id = {m.id: m for m in claimed}
-    session.execute(
-        insert(DeliveryAttempt),
+    write_attempts(
+        session,
         [
             {
                 "message_id": v.message_id,

@@ -74,17 +74,18 @@ def send(
 
 def check_status(response: httpx.Response) -> None:
     """Raise the classified DeliveryError of a non-2xx answer."""
-    status = response.status_code
+    classify(response.status_code, response.headers.get("retry-after", ""), response.text)
+
+
+def classify(status: int, retry_after: str, text: str) -> None:
+    """Raise the classified DeliveryError of a non-2xx status (any HTTP client's answer)."""
     if status >= 500 or status in RETRYABLE_4XX:
-        retry_after = _retry_after(response)
         kind = "http_5xx" if status >= 500 else "http_throttled"
         raise DeliveryError(
-            kind, f"HTTP {status}: {response.text[:200]}", transient=True, retry_after=retry_after
+            kind,
+            f"HTTP {status}: {text[:200]}",
+            transient=True,
+            retry_after=float(retry_after) if retry_after.isdigit() else None,
         )
     if status >= 400:
-        raise DeliveryError("http_4xx", f"HTTP {status}: {response.text[:200]}", transient=False)
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after", "")
-    return float(value) if value.isdigit() else None
+        raise DeliveryError("http_4xx", f"HTTP {status}: {text[:200]}", transient=False)

@@ -46,6 +46,10 @@ class SinkRecord:
             }
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # many senders connect at once (a worker's pool, several workers)
+
+
 class WebhookSink:
     """A threaded HTTP server on 127.0.0.1; `delay` seconds of work per request."""
 
@@ -53,7 +57,7 @@ class WebhookSink:
         self.secret = secret
         self.delay = delay
         self.record = SinkRecord()
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
+        self.server = _Server(("127.0.0.1", port), self._handler())
         self.server.daemon_threads = True
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from siyu.engage.channels import http
 from siyu.engage.channels.base import DeliveryError, Envelope, Outcome, Status
+from siyu.engage.channels.pool import ConnectionPool
 
 SIGNATURE_HEADER = "X-Siyu-Signature"
 TIMESTAMP_HEADER = "X-Siyu-Timestamp"
@@ -80,8 +81,10 @@ class WebhookChannel:
         self.secret = secret
         self.batch_size = max(1, batch_size)
         self.concurrency = max(1, concurrency)
-        self.client = client or http.make_client(timeout, connections=self.concurrency)
+        self.client = client  # an httpx client (tests); by default kept-alive stdlib connections
+        self.connections = ConnectionPool(url, timeout=timeout) if client is None else None
         self.clock = clock
+        self._threads: ThreadPoolExecutor | None = None
 
     def deliver(
         self, batch: Sequence[Envelope], *, session: Session | None = None
@@ -93,8 +96,9 @@ class WebhookChannel:
         if self.concurrency == 1 or len(chunks) == 1:
             results = [self._post(chunk) for chunk in chunks]
         else:
-            with ThreadPoolExecutor(self.concurrency) as pool:
-                results = list(pool.map(self._post, chunks))
+            if self._threads is None:  # kept across batches, like the connections
+                self._threads = ThreadPoolExecutor(self.concurrency, "webhook")
+            results = list(self._threads.map(self._post, chunks))
         return [outcome for result in results for outcome in result]
 
     def _post(self, chunk: list[Envelope]) -> list[Outcome]:
@@ -110,7 +114,11 @@ class WebhookChannel:
         if single:
             headers[KEY_HEADER] = chunk[0].idempotency_key
         try:
-            http.request(self.client, "POST", self.url, content=body, headers=headers)
+            if self.connections is not None:
+                answer = self.connections.post(body, headers)
+                http.classify(answer.status, answer.retry_after, answer.text)
+            elif self.client is not None:
+                http.request(self.client, "POST", self.url, content=body, headers=headers)
         except DeliveryError as error:
             return [error.outcome(envelope.message_id) for envelope in chunk]
         return [
@@ -119,4 +127,9 @@ class WebhookChannel:
         ]
 
     def close(self) -> None:
-        self.client.close()
+        if self._threads is not None:
+            self._threads.shutdown()
+        if self.connections is not None:
+            self.connections.close()
+        if self.client is not None:
+            self.client.close()

@@ -1,0 +1,1 @@
+"""Long-running interfaces: the scheduled jobs that `siyu worker` runs between outbox claims."""
