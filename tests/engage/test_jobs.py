@@ -201,7 +201,9 @@ def test_the_cli_lists_and_runs_jobs(
     code, out, _ = invoke(capsys, "--db", db_url, "jobs", "list", "--json")
     listed = {job["name"]: job for job in json.loads(out)["jobs"]}
     assert code == 0
-    assert list(listed) == ["learn_contact_hours", "wecom_followup", "sms_receipts"]
+    assert list(listed) == [
+        "learn_contact_hours", "wecom_followup", "sms_receipts", "campaigns.launch_due",
+    ]  # fmt: skip
     learned = listed["learn_contact_hours"]
     assert (learned["status"], learned["runs"], learned["enabled"]) == ("ok", 1, True)
     assert learned["interval_seconds"] == 86_400
@@ -220,7 +222,8 @@ def test_the_cli_lists_and_runs_jobs(
     code, _, err = invoke(capsys, "--db", db_url, "jobs", "run", "nope")
     assert (code, err) == (
         1,
-        "siyu: error: no job 'nope' (jobs: learn_contact_hours, wecom_followup, sms_receipts)\n",
+        "siyu: error: no job 'nope' (jobs: learn_contact_hours, wecom_followup, sms_receipts, "
+        "campaigns.launch_due)\n",
     )
 
 

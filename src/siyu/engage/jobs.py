@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import Engine
 
 from siyu.db.engine import transaction
+from siyu.engage.campaigns.launch import launch_due_campaigns
 from siyu.engage.governor.hours import learn_contact_hours
 from siyu.engage.receipts import ReceiptPoller
 from siyu.engage.settings import EngageSettings
@@ -51,3 +52,10 @@ def sms_receipts(engine: Engine, now: datetime, settings: EngageSettings) -> str
     if report.errors and report.errors == report.polled:
         raise JobFailedError(f"every receipt query failed, last: {report.last_error}")
     return report.summary()
+
+
+def launch_due(engine: Engine, now: datetime, settings: EngageSettings) -> str:
+    """Launch the scheduled campaigns whose time has come; complete finished ones."""
+    with transaction(engine) as session:
+        reports = launch_due_campaigns(session, policy=settings.policy, now=now)
+    return f"{len(reports)} campaigns launched"

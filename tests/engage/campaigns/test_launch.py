@@ -25,8 +25,11 @@ from siyu.engage.content import Content
 from siyu.engage.governor.consent import set_consent
 from siyu.engage.holdout import stratified_holdout
 from siyu.engage.planner import PlanBatch, plan
+from siyu.engage.settings import EngageSettings
 from siyu.engage.tables import OutboxMessage
 from siyu.security.tables import AuditEntry
+from siyu.workers.jobs import JobRunner
+from siyu.workers.registry import JOBS
 from tests.engage.campaigns.fixtures import NOW, OPEN, make_audience, table_counts
 
 STAGES = {"loyal": 40, "first_order": 30, "dormant": 20, "prospect": 10}
@@ -163,6 +166,25 @@ def test_scheduled_campaigns_launch_when_due_and_complete_after_attribution(
     with transaction(engine) as session:
         launch_due_campaigns(session, policy=OPEN, now=NOW + timedelta(days=7, hours=2))
         assert session.get(Campaign, due).status == "completed"  # type: ignore[union-attr]
+
+
+def test_the_workers_scheduler_launches_a_due_campaign_once(engine: Engine) -> None:
+    audience = make_audience(engine, {"loyal": 5})
+    due = create(engine, audience.segment, scheduled_at=NOW + timedelta(minutes=30))
+    scheduler = JobRunner(engine, JOBS, EngageSettings(policy=OPEN), runner="test")
+    names = [outcome.name for outcome in scheduler.run_due(NOW)]
+    assert "campaigns.launch_due" in names
+    with transaction(engine) as session:
+        assert session.get_one(Campaign, due).status == "scheduled"
+    later = JobRunner(engine, JOBS, EngageSettings(policy=OPEN), runner="test")
+    [launched] = [o for o in later.run_due(NOW + timedelta(hours=1)) if o.name.startswith("camp")]
+    assert (launched.status, launched.detail) == ("ok", "1 campaigns launched")
+    with transaction(engine) as session:
+        assert session.get_one(Campaign, due).status == "launched"
+        messages = session.scalars(select(OutboxMessage.customer_id)).all()
+    assert len(messages) == 4  # 5 members, one held out (share 0.2)
+    again = JobRunner(engine, JOBS, EngageSettings(policy=OPEN), runner="test")
+    assert again.run_due(NOW + timedelta(minutes=60, seconds=30)) == []  # due again at +61 min
 
 
 def test_cancelling_a_launched_campaign_suppresses_what_is_not_sent(engine: Engine) -> None:
