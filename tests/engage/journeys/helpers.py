@@ -27,7 +27,9 @@ def send(text: str = "您好", channel: str = "console", **extra: Any) -> dict[s
     return {"type": "send", "channel": channel, "content": {"text": text}, **extra}
 
 
-def document(trigger: dict[str, Any], steps: list[Any] | None = None, **extra: Any) -> dict[str, Any]:
+def document(
+    trigger: dict[str, Any], steps: list[Any] | None = None, **extra: Any
+) -> dict[str, Any]:
     return {
         "name": extra.pop("name", f"journey {trigger['type']}"),
         "trigger": trigger,
