@@ -16,6 +16,7 @@ from siyu.cli import (
     demo,
     engage,
     imports,
+    journeys,
     loyalty,
     segments,
     tags,
@@ -67,6 +68,7 @@ app.command()(engage.worker)
 app.add_typer(engage.outbox_app, name="outbox")
 app.add_typer(engage.consent_app, name="consent")
 app.add_typer(engage.quota_app, name="quota")
+app.add_typer(journeys.app, name="journey")
 app.command()(web.serve)
 app.add_typer(web.user_app, name="user")
 
