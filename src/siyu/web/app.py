@@ -16,7 +16,8 @@ from siyu.analytics.store import read_state, write_state
 from siyu.db.engine import make_engine, transaction
 from siyu.errors import SiyuError
 from siyu.settings import Settings
-from siyu.web.api import analytics, customers, imports, system
+from siyu.web.api import analytics, customers, imports, journeys, system
+from siyu.web.console import journeys as journey_pages
 from siyu.web.console import pages
 from siyu.web.deps import NotAuthenticatedError
 
@@ -59,7 +60,9 @@ def create_app(
     )
     for router in (customers.router, analytics.router, imports.router, system.router):
         app.include_router(router, prefix="/api/v1")
+    app.include_router(journeys.router, prefix="/api/v1")
     app.include_router(pages.router)
+    app.include_router(journey_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_exception_handler(SiyuError, _siyu_error)  # type: ignore[arg-type]
     return app

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from siyu.customers.tables import Customer
 from siyu.engage.governor.policy import ContactPolicy
 from siyu.engage.journeys.actions import get_journey
 from siyu.engage.journeys.definition import parse_definition
@@ -27,6 +28,7 @@ from siyu.engage.journeys.errors import InvalidJourneyError
 from siyu.engage.journeys.runner import JourneyTick, run_journey
 from siyu.engage.journeys.tables import Journey
 from siyu.engage.tables import CHANNELS, OutboxMessage
+from siyu.security.access import Actor, customer_scope
 
 MAX_DAYS = 90
 SHOWN_CUSTOMERS = 50
@@ -147,12 +149,14 @@ def _report(
         if state == "suppressed":
             asked.suppressed += 1
             reasons[reason or ""] += 1
-            suppressed.add(customer or 0)
+            if customer is not None:
+                suppressed.add(customer)
             continue
         placed_on = scheduled_at.astimezone(zone).date()
         if placed_on > asked.day:
             asked.deferred += 1
-            deferred.add(customer or 0)
+            if customer is not None:
+                deferred.add(customer)
         target = index.get(placed_on)
         if target is None:
             later[channel] += 1
@@ -167,6 +171,23 @@ def _report(
         suppressed_reasons=dict(reasons),
         deferred_customers=sorted(deferred)[:SHOWN_CUSTOMERS],
         suppressed_customers=sorted(suppressed)[:SHOWN_CUSTOMERS],
+    )
+
+
+def visible_customers(session: Session, actor: Actor, result: Simulation) -> Simulation:
+    """The forecast naming only the customers `actor` may see (a guide: their own)."""
+    wanted = set(result.deferred_customers) | set(result.suppressed_customers)
+    if not actor.is_guide or not wanted:
+        return result
+    allowed = set(
+        session.scalars(
+            select(Customer.id).where(Customer.id.in_(sorted(wanted)), customer_scope(actor))
+        )
+    )
+    return replace(
+        result,
+        deferred_customers=[c for c in result.deferred_customers if c in allowed],
+        suppressed_customers=[c for c in result.suppressed_customers if c in allowed],
     )
 
 

@@ -24,6 +24,7 @@ NAV = (
     ("/", "Dashboard"),
     ("/customers", "Customers"),
     ("/imports", "Imports"),
+    ("/journeys", "Journeys"),
     ("/settings", "Settings"),
 )
 
