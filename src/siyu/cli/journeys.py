@@ -27,7 +27,7 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
-JourneyId = Annotated[int, typer.Argument(metavar="JOURNEY", help="Journey id.")]
+JourneyId = Annotated[int, typer.Argument(metavar="JOURNEY", help="Journey id.", min=1, max=2**62)]
 When = Annotated[
     str | None,
     typer.Option("--now", help="Act as of this time (ISO; default now; no offset = local time)."),

@@ -63,6 +63,8 @@ def test_every_template_is_a_valid_definition() -> None:
         (["holdout_share"], 1.0, "$.holdout_share: Input should be less than 1"),
         (["steps", 3, "colour"], "red", "$.steps[3].colour: Extra inputs are not permitted"),
         (["name"], 7, "$.name: Input should be a valid string"),
+        (["steps", 0, "content", "text"], "a\x00b", "$.steps[0].content.text: text may not"),
+        (["steps", 2, "check", "value"], 10**20, "$.steps[2].check: Value error, orders: 1"),
     ],
 )
 def test_errors_name_the_json_path(path: list[Any], value: Any, message: str) -> None:

@@ -28,7 +28,7 @@ Name = Annotated[str, Field(min_length=1, max_length=100, pattern=r"\S")]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
 
 
 class EnteredSegment(Strict):
@@ -115,6 +115,7 @@ ProfileField = Literal[
     "reachable",
 ]
 Scalar = str | int | float | bool
+LARGEST = 2**53
 PROFILE_KINDS: dict[str, type] = {
     "stage": str,
     "order_stage": str,
@@ -145,6 +146,8 @@ class ProfileCheck(Strict):
                 raise ValueError(
                     f"{self.field} compares with {kind.__name__} values, not {value!r}"
                 )
+            if kind is float and abs(value) > LARGEST:  # type: ignore[arg-type]
+                raise ValueError(f"{self.field}: {value!r} is out of range")
         if kind is bool and self.op not in ("eq", "ne"):
             raise ValueError(f"{self.field} takes op eq or ne")
         return self
@@ -255,6 +258,9 @@ class JourneyDefinition(Strict):
 
 def parse_definition(document: Any) -> JourneyDefinition:
     """The validated definition, or InvalidJourneyError naming the first bad fields' paths."""
+    text = _nul_path(document, "$")
+    if text is not None:
+        raise InvalidJourneyError(f"invalid journey: {text}: text may not contain NUL characters")
     try:
         return JourneyDefinition.model_validate(document)
     except ValidationError as error:
@@ -262,6 +268,25 @@ def parse_definition(document: Any) -> JourneyDefinition:
             f"{json_path(document, item['loc'])}: {item['msg']}" for item in error.errors()[:5]
         ]
         raise InvalidJourneyError("invalid journey: " + "; ".join(problems)) from None
+
+
+def _nul_path(node: Any, path: str) -> str | None:
+    """The path of the first string (or key) with a NUL character, which no database stores."""
+    if isinstance(node, str):
+        return path if "\x00" in node else None
+    children: list[tuple[str, Any]] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if isinstance(key, str) and "\x00" in key:
+                return path
+            children.append((f"{path}.{key}", value))
+    elif isinstance(node, list):
+        children = [(f"{path}[{index}]", value) for index, value in enumerate(node)]
+    for child_path, child in children:
+        found = _nul_path(child, child_path)
+        if found is not None:
+            return found
+    return None
 
 
 def json_path(document: Any, location: tuple[int | str, ...]) -> str:

@@ -19,6 +19,7 @@ from siyu.engage.journeys.templates import TEMPLATES
 from siyu.engage.settings import policy_from_env
 from siyu.security.access import Permission, require
 from siyu.security.audit import record
+from siyu.web.api.schemas import IdPath
 from siyu.web.deps import CurrentActor, DbSession, settings_of
 
 router = APIRouter(tags=["journeys"])
@@ -67,13 +68,13 @@ def create_journey(body: JourneyCreate, session: DbSession, actor: CurrentActor)
 
 
 @router.get("/journeys/{journey_id}")
-def get_journey(journey_id: int, session: DbSession, actor: CurrentActor) -> dict[str, Any]:
+def get_journey(journey_id: IdPath, session: DbSession, actor: CurrentActor) -> dict[str, Any]:
     require(actor, Permission.READ)
     return actions.show_journey(session, journey_id).as_dict()
 
 
 @router.post("/journeys/{journey_id}/enable")
-def enable_journey(journey_id: int, session: DbSession, actor: CurrentActor) -> dict[str, Any]:
+def enable_journey(journey_id: IdPath, session: DbSession, actor: CurrentActor) -> dict[str, Any]:
     require(actor, Permission.ENGAGE)
     actions.enable_journey(session, journey_id, now=datetime.now(UTC))
     record(session, actor, "journey.enable", str(journey_id))
@@ -81,7 +82,7 @@ def enable_journey(journey_id: int, session: DbSession, actor: CurrentActor) -> 
 
 
 @router.post("/journeys/{journey_id}/disable")
-def disable_journey(journey_id: int, session: DbSession, actor: CurrentActor) -> dict[str, Any]:
+def disable_journey(journey_id: IdPath, session: DbSession, actor: CurrentActor) -> dict[str, Any]:
     require(actor, Permission.ENGAGE)
     actions.disable_journey(session, journey_id)
     record(session, actor, "journey.disable", str(journey_id))
@@ -91,7 +92,7 @@ def disable_journey(journey_id: int, session: DbSession, actor: CurrentActor) ->
 @router.get("/journeys/{journey_id}/simulate")
 def simulate_journey(
     request: Request,
-    journey_id: int,
+    journey_id: IdPath,
     session: DbSession,
     actor: CurrentActor,
     days: Annotated[int, Query(ge=1, le=MAX_DAYS)] = 14,

@@ -14,6 +14,7 @@ from siyu.engage.journeys.simulate import MAX_DAYS, simulate, visible_customers
 from siyu.engage.journeys.templates import TEMPLATES
 from siyu.security.access import ROLE_PERMISSIONS, Actor, Permission, require
 from siyu.web.api.journeys import contact_policy
+from siyu.web.api.schemas import IdPath
 from siyu.web.console.render import page
 from siyu.web.deps import CurrentActor, DbSession
 
@@ -38,7 +39,7 @@ def journey_simulation(
     request: Request,
     session: DbSession,
     actor: CurrentActor,
-    journey_id: int,
+    journey_id: IdPath,
     days: Annotated[int, Query(ge=1, le=MAX_DAYS)] = 14,
 ) -> HTMLResponse:
     require(actor, Permission.READ)
