@@ -83,10 +83,14 @@ def test_sms_needs_a_template_and_groups_need_wecom() -> None:
         parse_definition(groups)
 
 
+LEAVES = (
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8)
+)
 JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    LEAVES | st.just([]) | st.just({}),
     lambda children: (
-        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+        st.lists(children, min_size=1, max_size=4)
+        | st.dictionaries(st.text(max_size=8), children, min_size=1, max_size=4)
     ),
     max_leaves=20,
 )
