@@ -18,6 +18,7 @@ from siyu.cli import (
     engage,
     imports,
     jobs,
+    journeys,
     loyalty,
     segments,
     tags,
@@ -71,6 +72,7 @@ app.add_typer(engage.consent_app, name="consent")
 app.add_typer(engage.quota_app, name="quota")
 app.add_typer(campaigns.app, name="campaign")
 app.add_typer(jobs.app, name="jobs")
+app.add_typer(journeys.app, name="journey")
 app.command()(web.serve)
 app.add_typer(web.user_app, name="user")
 

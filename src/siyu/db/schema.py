@@ -9,6 +9,7 @@ import siyu.analytics.tables
 import siyu.commerce.tables
 import siyu.customers.tables
 import siyu.engage.campaigns.tables
+import siyu.engage.journeys.tables
 import siyu.engage.tables
 import siyu.ingest.tables
 import siyu.loyalty.tables

@@ -16,9 +16,10 @@ from siyu.analytics.store import read_state, write_state
 from siyu.db.engine import make_engine, transaction
 from siyu.errors import SiyuError
 from siyu.settings import Settings
-from siyu.web.api import analytics, customers, imports, system
+from siyu.web.api import analytics, customers, imports, journeys, system
 from siyu.web.api import campaigns as campaigns_api
 from siyu.web.console import campaigns as campaigns_console
+from siyu.web.console import journeys as journey_pages
 from siyu.web.console import pages
 from siyu.web.deps import NotAuthenticatedError
 
@@ -63,7 +64,9 @@ def create_app(
         app.include_router(router, prefix="/api/v1")
     app.include_router(campaigns_api.router, prefix="/api/v1")
     app.include_router(campaigns_console.router)
+    app.include_router(journeys.router, prefix="/api/v1")
     app.include_router(pages.router)
+    app.include_router(journey_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_exception_handler(SiyuError, _siyu_error)  # type: ignore[arg-type]
     return app

@@ -25,6 +25,7 @@ NAV = (
     ("/customers", "Customers"),
     ("/imports", "Imports"),
     ("/campaigns", "Campaigns"),
+    ("/journeys", "Journeys"),
     ("/settings", "Settings"),
 )
 

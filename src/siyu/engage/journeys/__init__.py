@@ -1,0 +1,1 @@
+"""Journeys and after-sales SOPs: a trigger enrols customers, steps wait, branch and act."""
