@@ -203,6 +203,7 @@ def test_the_cli_lists_and_runs_jobs(
     assert code == 0
     assert list(listed) == [
         "learn_contact_hours", "wecom_followup", "sms_receipts", "campaigns.launch_due",
+        "journeys.tick",
     ]  # fmt: skip
     learned = listed["learn_contact_hours"]
     assert (learned["status"], learned["runs"], learned["enabled"]) == ("ok", 1, True)
@@ -223,7 +224,7 @@ def test_the_cli_lists_and_runs_jobs(
     assert (code, err) == (
         1,
         "siyu: error: no job 'nope' (jobs: learn_contact_hours, wecom_followup, sms_receipts, "
-        "campaigns.launch_due)\n",
+        "campaigns.launch_due, journeys.tick)\n",
     )
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from siyu.db.engine import transaction
 from siyu.engage.campaigns.launch import launch_due_campaigns
 from siyu.engage.governor.hours import learn_contact_hours
+from siyu.engage.journeys.runner import tick
 from siyu.engage.receipts import ReceiptPoller
 from siyu.engage.settings import EngageSettings
 from siyu.engage.wecom.client import WecomClient
@@ -59,3 +60,12 @@ def launch_due(engine: Engine, now: datetime, settings: EngageSettings) -> str:
     with transaction(engine) as session:
         reports = launch_due_campaigns(session, policy=settings.policy, now=now)
     return f"{len(reports)} campaigns launched"
+
+
+def run_journeys(engine: Engine, now: datetime, settings: EngageSettings) -> str:
+    """One tick of every enabled journey: enrol, exit, advance, act."""
+    with transaction(engine) as session:
+        report = tick(session, now=now, policy=settings.policy)
+    enrolled = sum(journey.enrolled for journey in report.journeys)
+    sent = sum(journey.queued + journey.planned for journey in report.journeys)
+    return f"{len(report.journeys)} journeys: {enrolled} enrolled, {sent} messages planned"

@@ -20,4 +20,5 @@ JOBS: tuple[Job, ...] = (
     Job("wecom_followup", timedelta(minutes=2), engage.wecom_followup, engage.wecom_configured),
     Job("sms_receipts", timedelta(minutes=5), engage.sms_receipts, engage.sms_configured),
     Job("campaigns.launch_due", timedelta(minutes=1), engage.launch_due),
+    Job("journeys.tick", timedelta(minutes=5), engage.run_journeys),
 )

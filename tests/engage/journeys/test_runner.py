@@ -16,11 +16,15 @@ from siyu.engage.governor.consent import set_consent
 from siyu.engage.holdout import hashed_holdout
 from siyu.engage.journeys import steps
 from siyu.engage.journeys.tables import Journey, JourneyEnrolment, JourneyStepLog, StaffTask
+from siyu.engage.settings import EngageSettings
 from siyu.engage.tables import OutboxMessage
 from siyu.segments.tables import CustomerTag, Segment, SegmentEvent, SegmentMember, Tag
+from siyu.workers.jobs import JobRunner
+from siyu.workers.registry import JOBS
 from tests.builders import make_shop
 from tests.engage.journeys.helpers import (
     NOW,
+    POLICY,
     SHANGHAI,
     count,
     customers,
@@ -311,3 +315,13 @@ def test_a_crash_mid_tick_rolls_back_and_the_rerun_sends_once(
     rerun = run(engine, TICK + hours(1)).journeys[0]
     assert (rerun.queued, rerun.already_planned, rerun.tasks) == (0, 2, 2)
     assert [row[0] for row in outbox(engine)] == [key(journey, 1, c) for c in who]
+
+
+def test_the_workers_scheduler_ticks_enabled_journeys(engine: Engine) -> None:
+    [who] = customers(engine, 1)
+    paid_orders(engine, [who])
+    journey = make_journey(engine, document({"type": "order_paid"}, [send("签收关怀")]))
+    scheduler = JobRunner(engine, JOBS, EngageSettings(policy=POLICY), runner="test")
+    [ticked] = [o for o in scheduler.run_due(TICK) if o.name == "journeys.tick"]
+    assert (ticked.status, ticked.detail) == ("ok", "1 journeys: 1 enrolled, 1 messages planned")
+    assert [row[:3] for row in outbox(engine)] == [(key(journey, 1, who), who, "queued")]
