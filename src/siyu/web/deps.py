@@ -41,8 +41,10 @@ def settings_of(request: Request) -> Settings:
 
 
 def db_session(request: Request) -> Iterator[Session]:
-    """One transaction per request: committed when the handler returns, rolled back on error.
-    A handler that starts a long job on its own transactions commits first (imports, refresh)."""
+    """One transaction per request: committed when the handler returns and before the answer
+    is sent (`scope="function"`), so a client that acts on an answer sees what it reports;
+    rolled back on error. A handler that starts a long job on its own transactions commits
+    first (imports, refresh)."""
     session = session_factory(engine_of(request))()
     try:
         yield session
@@ -54,7 +56,7 @@ def db_session(request: Request) -> Iterator[Session]:
         session.close()
 
 
-DbSession = Annotated[Session, Depends(db_session)]
+DbSession = Annotated[Session, Depends(db_session, scope="function")]
 
 
 def current_actor(
