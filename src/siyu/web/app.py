@@ -16,7 +16,8 @@ from siyu.analytics.store import read_state, write_state
 from siyu.db.engine import make_engine, transaction
 from siyu.errors import SiyuError
 from siyu.settings import Settings
-from siyu.web.api import analytics, customers, imports, system
+from siyu.web.api import analytics, customers, imports, loyalty, system
+from siyu.web.console import loyalty as loyalty_pages
 from siyu.web.console import pages
 from siyu.web.deps import NotAuthenticatedError
 
@@ -31,6 +32,7 @@ STATUS = {
     "invalid_input": 422,
     "invalid_format": 422,
     "database_unavailable": 503,
+    **loyalty.ERROR_STATUS,
 }
 
 
@@ -59,7 +61,9 @@ def create_app(
     )
     for router in (customers.router, analytics.router, imports.router, system.router):
         app.include_router(router, prefix="/api/v1")
+    app.include_router(loyalty.router, prefix="/api/v1")
     app.include_router(pages.router)
+    app.include_router(loyalty_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_exception_handler(SiyuError, _siyu_error)  # type: ignore[arg-type]
     return app

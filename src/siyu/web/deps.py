@@ -54,7 +54,9 @@ def db_session(request: Request) -> Iterator[Session]:
         session.close()
 
 
-DbSession = Annotated[Session, Depends(db_session)]
+# scope="function": commit before the response is sent, so a client that got a 2xx reads its
+# change in the next request, and a failed commit is answered as an error, not after a 2xx.
+DbSession = Annotated[Session, Depends(db_session, scope="function")]
 
 
 def current_actor(
