@@ -19,10 +19,9 @@ from siyu.loyalty.tier_recompute import recompute_tiers
 from siyu.security.access import Permission, access_customer, require, require_all_customers
 from siyu.security.audit import record
 from siyu.web.console.render import page
-from siyu.web.deps import CurrentActor, DbSession, check_csrf
+from siyu.web.deps import CurrentActor, DbSession, FormActor
 
 router = APIRouter(include_in_schema=False)
-Csrf = Annotated[str, Form()]
 
 
 @router.get("/members", response_class=HTMLResponse)
@@ -32,17 +31,14 @@ def members(request: Request, session: DbSession, actor: CurrentActor) -> HTMLRe
     results = {result.template_id: result for result in coupon_results(session)}
     return page(
         request, "members.html", actor, tiers=tiers,
-        chart={level.level.name: level.members for level in tiers},
+        chart=[[level.level.name, level.members] for level in tiers],
         templates=list_templates(session), results=results,
         stats=referral_stats(session, top=10), flagged=flagged_referrals(session),
     )  # fmt: skip
 
 
 @router.post("/members/tiers/recompute")
-def recompute(
-    request: Request, session: DbSession, actor: CurrentActor, csrf: Csrf = ""
-) -> Response:
-    check_csrf(request, csrf)
+def recompute(session: DbSession, actor: FormActor) -> Response:
     require(actor, Permission.LOYALTY)
     result = recompute_tiers(session, as_of=datetime.now(UTC))
     record(session, actor, "tiers.recompute", "", **result.as_dict())
@@ -51,14 +47,11 @@ def recompute(
 
 @router.post("/members/referrals/{referral_id}/review")
 def review(
-    request: Request,
     session: DbSession,
-    actor: CurrentActor,
+    actor: FormActor,
     referral_id: int,
     verdict: Annotated[str, Form(pattern="^(approve|reject)$")],
-    csrf: Csrf = "",
 ) -> Response:
-    check_csrf(request, csrf)
     require(actor, Permission.LOYALTY)
     view = review_referral(
         session, referral_id=referral_id, approve=verdict == "approve", operator=actor.username,
@@ -70,15 +63,12 @@ def review(
 
 @router.post("/customers/{customer_id}/points")
 def adjust(
-    request: Request,
     session: DbSession,
-    actor: CurrentActor,
+    actor: FormActor,
     customer_id: int,
     points: Annotated[int, Form(ge=-10_000_000, le=10_000_000)],
     reason: Annotated[str, Form(min_length=1, max_length=300)],
-    csrf: Csrf = "",
 ) -> Response:
-    check_csrf(request, csrf)
     require(actor, Permission.LOYALTY)
     access_customer(session, actor, customer_id)
     entry = adjust_points(
