@@ -220,6 +220,8 @@ def test_the_360_carries_tier_balance_coupons_and_referrals(site: Site) -> None:
         set_level(session, TierLevelSpec("silver", "银卡", 1, 30_000, None, 120, 2))
     flag_a_referral(site)
     with site.client("operator") as client:
+        far = client.post("/api/v1/loyalty/tiers/recompute", json={"as_of": "0001-01-01T00:00:00"})
+        assert (far.status_code, far.json()["error"]["code"]) == (422, "invalid_input")
         recomputed = client.post(
             "/api/v1/loyalty/tiers/recompute", json={"as_of": "2026-03-31T00:00:00Z"}
         ).json()

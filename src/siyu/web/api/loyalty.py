@@ -12,6 +12,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from siyu.errors import InvalidInputError
 from siyu.loyalty.coupon_audiences import issue_to_segment
 from siyu.loyalty.coupon_results import coupon_results
 from siyu.loyalty.coupons import CouponTemplateSpec, create_template
@@ -67,6 +68,7 @@ ERROR_STATUS = {
     Code.MISSING_REASON.value: 422,
     "segment_not_found": 404,
 }
+EARLIEST, LATEST = 1900, 9000  # years: month and day arithmetic stays in range
 PageNumber = Annotated[int, Query(ge=1, le=100_000)]
 PageSize = Annotated[int, Query(ge=1, le=200)]
 
@@ -80,8 +82,7 @@ def tiers(session: DbSession, actor: CurrentActor) -> list[TierLevelOut]:
 @router.post("/tiers/recompute", response_model=TierRecomputeOut)
 def recompute(session: DbSession, actor: CurrentActor, body: TierRecomputeIn) -> TierRecomputeOut:
     require(actor, Permission.LOYALTY)
-    as_of = body.as_of or datetime.now(UTC)
-    as_of = as_of if as_of.tzinfo else as_of.replace(tzinfo=UTC)
+    as_of = _aware(body.as_of, "as_of") or datetime.now(UTC)
     result = recompute_tiers(session, as_of=as_of)
     record(session, actor, "tiers.recompute", "", **result.as_dict())
     return TierRecomputeOut.model_validate(result)
@@ -179,7 +180,8 @@ def stats(
     top: Annotated[int, Query(ge=1, le=100)] = 10,
 ) -> ReferralStatsOut:
     require_all_customers(actor)
-    found = referral_stats(session, since=_aware(since), until=_aware(until), top=top)
+    start, end = _aware(since, "since"), _aware(until, "until")
+    found = referral_stats(session, since=start, until=end, top=top)
     return ReferralStatsOut.model_validate(found)
 
 
@@ -236,7 +238,10 @@ def ledger(
     return Page(items=items, total=total, page=page, page_size=page_size)
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
+def _aware(moment: datetime | None, name: str) -> datetime | None:
+    """A time in range (a time without an offset is UTC)."""
+    if moment is None:
+        return None
+    if not EARLIEST <= moment.year <= LATEST:
+        raise InvalidInputError(f"{name} {moment.isoformat()} is outside {EARLIEST}..{LATEST}")
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

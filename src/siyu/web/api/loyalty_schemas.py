@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 MAX_POINTS = 10_000_000
+NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL characters
 
 
 class Out(BaseModel):
@@ -69,11 +70,13 @@ class PointsAdjustIn(BaseModel):
     points: int = Field(
         ge=-MAX_POINTS, le=MAX_POINTS, description="Points to add; negative to take"
     )
-    reason: str = Field(min_length=1, max_length=300, description="Why (kept on the ledger)")
+    reason: str = Field(
+        min_length=1, max_length=300, pattern=NO_NUL, description="Why (kept on the ledger)"
+    )
 
 
 class CouponTemplateIn(BaseModel):
-    name: str = Field(min_length=1, max_length=100)
+    name: str = Field(min_length=1, max_length=100, pattern=NO_NUL)
     kind: Literal["amount_off", "percent_off"]
     valid_days: int = Field(ge=1, le=3650)
     amount_off_fen: int | None = Field(None, ge=1, le=10**10)
@@ -88,9 +91,14 @@ class CouponTemplateOut(CouponTemplateIn):
 
 
 class CouponIssueIn(BaseModel):
-    segment: str = Field(min_length=1, max_length=100, description="A saved segment's name")
+    segment: str = Field(
+        min_length=1, max_length=100, pattern=NO_NUL, description="A saved segment's name"
+    )
     issue_key: str | None = Field(
-        None, max_length=100, description="Idempotency key: issuing again with it is a no-op"
+        None,
+        max_length=100,
+        pattern=NO_NUL,
+        description="Idempotency key: issuing again with it is a no-op",
     )
 
 

@@ -67,7 +67,7 @@ def adjust(
     actor: FormActor,
     customer_id: int,
     points: Annotated[int, Form(ge=-10_000_000, le=10_000_000)],
-    reason: Annotated[str, Form(min_length=1, max_length=300)],
+    reason: Annotated[str, Form(min_length=1, max_length=300, pattern=r"^[^\x00]*$")],
 ) -> Response:
     require(actor, Permission.LOYALTY)
     access_customer(session, actor, customer_id)
