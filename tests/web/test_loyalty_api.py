@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from siyu.customers.tables import Customer
 from siyu.db.engine import transaction
+from siyu.loyalty.distributors import bind_customer, create_distributor, pay_out, sync_commissions
 from siyu.loyalty.invitations import invitation_for
 from siyu.loyalty.referral_sync import sync_referrals
 from siyu.loyalty.referrals import record_referral
@@ -239,3 +241,36 @@ def test_the_360_carries_tier_balance_coupons_and_referrals(site: Site) -> None:
     assert (member["tier"], member["tier_name"], member["points_balance"]) == ("silver", "银卡", 50)
     assert member["tier_since"].startswith("2026-03-31")
     assert (member["coupons_held"], member["referrer_id"], member["invitees"]) == (0, None, 2)
+
+
+def test_distributors_their_ledger_and_a_referral_tree(site: Site) -> None:
+    _, inviter = flag_a_referral(site)
+    bound = site.customers["C3"]
+    with transaction(site.engine) as session:
+        partner = create_distributor(
+            session, commission_bp=500, attribution_days=30, now=NOW, customer_id=inviter
+        )
+        bind_customer(session, distributor_id=partner.id, customer_id=bound, now=NOW)
+        make_order(
+            session, shop=make_shop(session), customer=session.get_one(Customer, bound),
+            paid_fen=30_000, ordered_at=datetime(2026, 4, 1, tzinfo=UTC),
+        )  # fmt: skip
+        sync_commissions(session, now=datetime(2026, 4, 2, tzinfo=UTC))
+        pay_out(session, distributor_id=partner.id, amount_fen=1_000, operator="li", now=NOW)
+    with site.client("analyst") as client:
+        listed = client.get("/api/v1/loyalty/distributors").json()
+        ledger = client.get(
+            f"/api/v1/loyalty/distributors/{partner.id}/ledger", params={"page_size": 1}
+        ).json()
+        tree = client.get(f"/api/v1/loyalty/referrals/tree/{inviter}").json()
+        missing = client.get("/api/v1/loyalty/distributors/999/ledger")
+    assert [
+        (d["id"], d["bound_customers"], d["earned_fen"], d["paid_out_fen"], d["balance_fen"])
+        for d in listed
+    ] == [(partner.id, 1, 1_500, 1_000, 500)]
+    assert (ledger["total"], [(e["kind"], e["amount_fen"]) for e in ledger["items"]]) == (
+        2,
+        [("earn", 1_500)],
+    )
+    assert [node["status"] for node in tree["invitees"]] == ["pending", "flagged"]
+    assert missing.status_code == 404
