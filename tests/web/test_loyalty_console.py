@@ -1,13 +1,18 @@
 """The members console over real HTTP: who sees /members and the adjust form, the form's
-CSRF check, and the review buttons."""
+CSRF check, the coupon forms and the review buttons."""
 
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
-from tests.web.conftest import Site
+from siyu.db.engine import transaction
+from siyu.loyalty.tables import Coupon, CouponTemplate
+from siyu.segments.evaluation import Evaluation
+from siyu.segments.saved import save_segment
+from tests.web.conftest import ZONE, Site
 from tests.web.test_console import csrf, logged_in
-from tests.web.test_loyalty_api import flag_a_referral, state
+from tests.web.test_loyalty_api import NOW, flag_a_referral, state
 
 
 @pytest.mark.parametrize(
@@ -73,3 +78,33 @@ def test_a_review_button_approves_once(site: Site) -> None:
     assert first.status_code == 303
     assert second.status_code == 409
     assert state(site)[4] == 0
+
+
+def test_coupon_template_and_issue_forms(site: Site) -> None:
+    with transaction(site.engine) as session:
+        rule = {"field": "orders", "op": ">=", "value": 2}
+        save_segment(
+            session, name="repeat buyers", document={"version": 1, "rule": rule},
+            evaluation=Evaluation(NOW.date(), ZONE), now=NOW,
+        )  # fmt: skip
+    with logged_in(site, "operator") as client:
+        token = csrf(client.get("/members").text)
+        form = {"csrf": token, "name": "满100减10", "kind": "amount_off", "amount_off": "10.00",
+                "min_spend": "100", "valid_days": "14", "per_customer": "2"}  # fmt: skip
+        created = client.post("/members/coupons", data=form)
+        assert created.status_code == 303
+        with transaction(site.engine) as session:
+            template = session.scalars(select(CouponTemplate)).one()
+        assert (template.amount_off_fen, template.min_spend_fen, template.percent_off) == (
+            1_000,
+            10_000,
+            None,
+        )
+        issue = f"/members/coupons/{template.id}/issue"
+        issued = client.post(issue, data={"csrf": token, "segment": "repeat buyers"})
+        assert issued.status_code == 303
+        page = client.get("/members").text
+    assert 'value="repeat buyers"' in page
+    with transaction(site.engine) as session:
+        holders = list(session.scalars(select(Coupon.customer_id)))
+    assert holders == [site.customers["C1"]]
