@@ -109,6 +109,8 @@ class Reference:
             return len(
                 {self.world.people[i].id for i, status in person.invited if status in QUALIFIED}
             )
+        if name == "tier":
+            return person.tier
         if profile is None:
             return None
         if name == "clv_top_percent":

@@ -19,6 +19,7 @@ from tests.segments.world import (
     PLATFORMS,
     SHARES,
     SKUS,
+    TIERS,
 )
 
 NUMERIC_OPS = ("=", "!=", "<", "<=", ">", ">=")
@@ -138,6 +139,8 @@ def fields(draw: st.DrawFn, optional: frozenset[str]) -> Any:
         )
     if "referrals" in optional:
         choices.append(numeric("referrals", st.integers(0, 3), integer=True))
+    if "member_tiers" in optional:
+        choices.append(text("tier", TIERS))
     return draw(st.one_of(choices))
 
 

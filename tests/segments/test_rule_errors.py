@@ -284,13 +284,14 @@ class WithoutTables(StoreCatalogue):
     """The store as it is before the reach and loyalty capabilities add their tables."""
 
     def has_table(self, name: str) -> bool:
-        return name not in ("consents", "referrals")
+        return name not in ("consents", "referrals", "member_tiers")
 
 
 @pytest.mark.parametrize(
     ("body", "table", "owner"),
     [
         ({"field": "referrals", "op": ">=", "value": 1}, "referrals", "the loyalty capability"),
+        ({"field": "tier", "op": "=", "value": "gold"}, "member_tiers", "the loyalty capability"),
         (
             {"field": "consent", "key": "sms", "op": "=", "value": True},
             "consents",

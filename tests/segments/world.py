@@ -10,7 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from hypothesis import strategies as st
-from sqlalchemy import MetaData, Table, insert, inspect
+from sqlalchemy import MetaData, Table, insert, inspect, text
 from sqlalchemy.orm import Session
 
 from siyu.analytics.rfm import SEGMENTS as RFM_SEGMENTS
@@ -34,6 +34,7 @@ SHARES = (0.0, 0.25, 0.5, 1.0)
 CONSENT_CHANNELS = ("sms", "wecom", "all")
 CONSENT_PURPOSES = ("marketing", "service")
 REFERRAL_STATUSES = ("pending", "qualified", "rewarded", "rejected")
+TIERS = ("normal", "silver", "gold")
 LOCAL_MIDNIGHT = datetime.combine(AS_OF, time(), ZONE).astimezone(UTC)
 
 
@@ -47,6 +48,7 @@ class Person:
     orders: list[dict[str, Any]] = field(default_factory=list)
     consents: dict[tuple[str, str], tuple[bool, int]] = field(default_factory=dict)
     invited: list[tuple[int, str]] = field(default_factory=list)  # (invitee key, status)
+    tier: str | None = None  # the member tier's level code
     id: int = 0
 
 
@@ -146,6 +148,7 @@ def worlds(draw: st.DrawFn) -> World:
                         max_size=3,
                     )
                 ),
+                tier=draw(maybe(st.none(), st.sampled_from(TIERS))),
             )
         )
     invitees = draw(st.lists(st.integers(0, size - 1), unique=True, max_size=size))
@@ -223,7 +226,9 @@ def _write_person(
 
 def optional_tables(session: Session) -> set[str]:
     return {
-        name for name in ("consents", "referrals") if inspect(session.connection()).has_table(name)
+        name
+        for name in ("consents", "referrals", "member_tiers")
+        if inspect(session.connection()).has_table(name)
     }
 
 
@@ -250,6 +255,24 @@ def _write_optional(session: Session, world: World) -> None:
             for invitee, status in person.invited
         ]
         insert_rows(session, "referrals", rows)
+    if "member_tiers" in present:
+        _write_tiers(session, world)
+
+
+def _write_tiers(session: Session, world: World) -> None:
+    levels = [
+        {"code": code, "name": code, "rank": rank, "points_multiplier_percent": 100}
+        for rank, code in enumerate(TIERS)
+    ]
+    insert_rows(session, "tier_levels", levels)
+    found = session.execute(text("SELECT code, id FROM tier_levels"))
+    ids = {str(code): int(id_) for code, id_ in found}
+    rows = [
+        {"customer_id": person.id, "tier_id": ids[person.tier]}
+        for person in world.people
+        if person.tier is not None
+    ]
+    insert_rows(session, "member_tiers", rows)
 
 
 def insert_rows(session: Session, name: str, rows: list[dict[str, Any]]) -> None:

@@ -12,16 +12,20 @@ from siyu.cli import (
     analytics,
     campaigns,
     clv,
+    coupons,
     customers,
     database,
     demo,
+    distributors,
     engage,
     imports,
     jobs,
     journeys,
-    loyalty,
+    points,
+    referrals,
     segments,
     tags,
+    tiers,
     web,
 )
 from siyu.cli.context import CliContext
@@ -61,10 +65,11 @@ app.add_typer(clv.app, name="clv")
 app.command()(analytics.kpi)
 app.add_typer(segments.app, name="segment")
 app.add_typer(tags.app, name="tag")
-app.add_typer(loyalty.tier, name="tier")
-app.add_typer(loyalty.points, name="points")
-app.add_typer(loyalty.coupon, name="coupon")
-app.add_typer(loyalty.referral, name="referral")
+app.add_typer(tiers.app, name="tier")
+app.add_typer(points.app, name="points")
+app.add_typer(coupons.app, name="coupon")
+app.add_typer(referrals.app, name="referral")
+app.add_typer(distributors.app, name="distributor")
 app.command()(demo.demo)
 app.command()(engage.worker)
 app.add_typer(engage.outbox_app, name="outbox")

@@ -85,7 +85,7 @@ def points_balance(session: Session, customer_id: int) -> PointsBalance:
 
 
 def points_history(
-    session: Session, customer_id: int, *, limit: int = 100
+    session: Session, customer_id: int, *, limit: int = 100, offset: int = 0
 ) -> list[PointsEntryView]:
     _live_customer(session, customer_id)
     entries = session.scalars(
@@ -93,8 +93,17 @@ def points_history(
         .where(PointsEntry.customer_id == customer_id)
         .order_by(PointsEntry.id.desc())
         .limit(limit)
+        .offset(offset)
     )
     return [_view(entry) for entry in entries]
+
+
+def ledger_count(session: Session, customer_id: int) -> int:
+    """How many entries the customer's ledger holds (for paging the history)."""
+    total = session.scalar(
+        select(func.count()).select_from(PointsEntry).where(PointsEntry.customer_id == customer_id)
+    )
+    return int(total or 0)
 
 
 def redeem_points(

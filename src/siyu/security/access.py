@@ -28,13 +28,20 @@ class Permission(enum.StrEnum):
     IMPORT = "import"  # imports and refreshes
     SEGMENTS = "segments"  # tags and segments
     ENGAGE = "engage"  # campaigns, journeys, outbox
+    LOYALTY = "loyalty"  # tiers, points adjustments, coupons, referral reviews, distributors
     SETTINGS = "settings"  # users, policies
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     "admin": frozenset(Permission),
     "operator": frozenset(
-        {Permission.READ, Permission.IMPORT, Permission.SEGMENTS, Permission.ENGAGE}
+        {
+            Permission.READ,
+            Permission.IMPORT,
+            Permission.SEGMENTS,
+            Permission.ENGAGE,
+            Permission.LOYALTY,
+        }
     ),
     "analyst": frozenset({Permission.READ}),
     "guide": frozenset({Permission.READ}),
@@ -53,9 +60,23 @@ class Actor:
         return self.role == "guide"
 
 
+def allows(actor: Actor | None, permission: str) -> bool:
+    """Whether the actor's role carries the permission (for showing or hiding controls)."""
+    granted = ROLE_PERMISSIONS.get(actor.role, frozenset()) if actor else frozenset()
+    return Permission(permission) in granted
+
+
 def require(actor: Actor, permission: Permission) -> None:
     if permission not in ROLE_PERMISSIONS.get(actor.role, frozenset()):
         raise PermissionDeniedError(f"role {actor.role} may not {permission.value}")
+
+
+def require_all_customers(actor: Actor) -> None:
+    """Reports over every customer (tier counts, referral statistics, coupon results) are not
+    for a guide, who sees only their own customers."""
+    require(actor, Permission.READ)
+    if actor.is_guide:
+        raise PermissionDeniedError("a guide sees only their own customers, not overall reports")
 
 
 def customer_scope(actor: Actor, customer_id: Any = Customer.id) -> ColumnElement[bool]:

@@ -105,5 +105,5 @@ def requires_profile(node: Node) -> bool:
     if isinstance(node, InSegment):
         return requires_profile(node.rule)
     if isinstance(node, FieldTest):
-        return node.op != "is_null" and node.field not in ("consent", "referrals")
+        return node.op != "is_null" and node.field not in ("consent", "referrals", "tier")
     return False

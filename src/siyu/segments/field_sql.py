@@ -38,9 +38,11 @@ from siyu.segments.tables_sql import (
     CONSENTS,
     CUSTOMERS,
     DEFAULT_CONSENT_PURPOSE,
+    MEMBER_TIERS,
     PROFILES,
     QUALIFIED_REFERRAL_STATUSES,
     REFERRALS,
+    TIER_LEVELS,
 )
 
 TIMESTAMP_FIELDS = ("first_order_at", "last_order_at")
@@ -105,6 +107,14 @@ def field_sql(test: FieldTest) -> FieldSql:
             .scalar_subquery()
         )
         return FieldSql(counted, true())
+    if name == "tier":
+        level = (
+            select(TIER_LEVELS.c.code)
+            .join(MEMBER_TIERS, MEMBER_TIERS.c.tier_id == TIER_LEVELS.c.id)
+            .where(MEMBER_TIERS.c.customer_id == CUSTOMERS.c.id)
+            .scalar_subquery()
+        )
+        return FieldSql(level, level.is_not(None))
     column = PROFILES.c[name]
     return FieldSql(column, column.is_not(None))
 

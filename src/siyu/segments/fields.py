@@ -98,5 +98,11 @@ _ALL = (
         table="consents",
     ),
     FieldSpec("referrals", Kind.INTEGER, "qualified referrals made", minimum=0, table="referrals"),
+    FieldSpec(
+        "tier",
+        Kind.TEXT,
+        "the member tier's level code (e.g. gold) as of the last tier recomputation",
+        table="member_tiers",
+    ),
 )
 FIELDS: dict[str, FieldSpec] = {spec.name: spec for spec in _ALL}

@@ -284,7 +284,11 @@ class _Parser:
 
 
 def _unavailable(spec: FieldSpec) -> str:
-    owner = {"consents": "the reach capability", "referrals": "the loyalty capability"}
+    owner = {
+        "consents": "the reach capability",
+        "referrals": "the loyalty capability",
+        "member_tiers": "the loyalty capability",
+    }
     return (
         f"the field {spec.name} is not available yet: it reads the table {spec.table}, which "
         f"{owner.get(spec.table or '', 'another capability')} has not added to this database"

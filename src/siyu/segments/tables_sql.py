@@ -33,3 +33,6 @@ DEFAULT_CONSENT_PURPOSE = "marketing"
 # Added by the loyalty capability: who invited whom; `status` says whether it qualified.
 REFERRALS = table("referrals", column("inviter_id"), column("invitee_id"), column("status"))
 QUALIFIED_REFERRAL_STATUSES = ("qualified", "rewarded")
+# Added by the loyalty capability: each member's current tier, and the configured levels.
+MEMBER_TIERS = table("member_tiers", column("customer_id"), column("tier_id"))
+TIER_LEVELS = table("tier_levels", column("id"), column("code"))

@@ -16,10 +16,10 @@ from siyu.analytics.store import read_state, write_state
 from siyu.db.engine import make_engine, transaction
 from siyu.errors import SiyuError
 from siyu.settings import Settings
-from siyu.web.api import analytics, customers, imports, journeys, system
-from siyu.web.api import campaigns as campaigns_api
-from siyu.web.console import campaigns as campaigns_console
+from siyu.web.api import analytics, campaigns, customers, imports, journeys, loyalty, system
+from siyu.web.console import campaigns as campaign_pages
 from siyu.web.console import journeys as journey_pages
+from siyu.web.console import loyalty as loyalty_pages
 from siyu.web.console import pages
 from siyu.web.deps import NotAuthenticatedError
 
@@ -34,6 +34,7 @@ STATUS = {
     "invalid_input": 422,
     "invalid_format": 422,
     "database_unavailable": 503,
+    **loyalty.ERROR_STATUS,
 }
 
 
@@ -60,13 +61,10 @@ def create_app(
         https_only=secure_cookies,
         max_age=12 * 3600,
     )
-    for router in (customers.router, analytics.router, imports.router, system.router):
-        app.include_router(router, prefix="/api/v1")
-    app.include_router(campaigns_api.router, prefix="/api/v1")
-    app.include_router(campaigns_console.router)
-    app.include_router(journeys.router, prefix="/api/v1")
-    app.include_router(pages.router)
-    app.include_router(journey_pages.router)
+    for api in (customers, analytics, imports, system, campaigns, journeys, loyalty):
+        app.include_router(api.router, prefix="/api/v1")
+    for console in (pages, campaign_pages, journey_pages, loyalty_pages):
+        app.include_router(console.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_exception_handler(SiyuError, _siyu_error)  # type: ignore[arg-type]
     return app

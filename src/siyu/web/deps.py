@@ -6,7 +6,7 @@ import secrets
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Form, Header, Request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
@@ -42,9 +42,9 @@ def settings_of(request: Request) -> Settings:
 
 def db_session(request: Request) -> Iterator[Session]:
     """One transaction per request: committed when the handler returns and before the answer
-    is sent (`scope="function"`), so a client that acts on an answer sees what it reports;
-    rolled back on error. A handler that starts a long job on its own transactions commits
-    first (imports, refresh)."""
+    is sent (`scope="function"`), so a client that acts on an answer sees what it reports and
+    a failed commit is answered as an error, not after a 2xx; rolled back on error. A handler
+    that starts a long job on its own transactions commits first (imports, refresh)."""
     session = session_factory(engine_of(request))()
     try:
         yield session
@@ -81,6 +81,20 @@ def current_actor(
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
+
+
+def form_actor(request: Request, session: DbSession, csrf: Annotated[str, Form()] = "") -> Actor:
+    """The console's logged-in user for an HTML form post, checked against the form's CSRF
+    field (forms cannot send the X-CSRF-Token header that `current_actor` asks of writes)."""
+    check_csrf(request, csrf)
+    user_id = request.session.get("user_id")
+    user = session.get(User, user_id) if user_id else None
+    if user is None or not user.is_active:
+        raise NotAuthenticatedError("log in first")
+    return actor_of(user)
+
+
+FormActor = Annotated[Actor, Depends(form_actor)]
 
 
 def csrf_token(request: Request) -> str:

@@ -9,7 +9,9 @@ from fastapi import APIRouter, Query
 
 from siyu.customers.activity import customer_activity
 from siyu.customers.queries import get_customer, list_customers, mask_phone, mask_phones_in
+from siyu.loyalty.overview import member_summary
 from siyu.security.access import Actor, Permission, access_customer, customer_scope, require
+from siyu.web.api.loyalty_schemas import MemberOut
 from siyu.web.api.schemas import Customer360, CustomerOut, IdentityOut, IdPath, Page
 from siyu.web.deps import CurrentActor, DbSession
 
@@ -58,6 +60,7 @@ def customer(session: DbSession, actor: CurrentActor, customer_id: IdPath) -> Cu
         profile=view.extra.get("profile"),
         timeline=view.extra.get("timeline", []),
         activity=customer_activity(session, customer_id),
+        member=MemberOut.model_validate(member_summary(session, customer_id)),
     )
 
 

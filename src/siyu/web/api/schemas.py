@@ -8,6 +8,8 @@ from typing import Annotated, Any, Generic, TypeVar
 from fastapi import Path
 from pydantic import BaseModel, Field
 
+from siyu.web.api.loyalty_schemas import MemberOut
+
 Item = TypeVar("Item")
 MAX_ID = 2**63 - 1
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="A row id")]
@@ -62,6 +64,7 @@ class Customer360(BaseModel):
     profile: dict[str, Any] | None
     timeline: list[dict[str, Any]]
     activity: dict[str, Any]
+    member: MemberOut = Field(description="Tier, points balance, coupons held, referrals")
 
 
 class ImportOut(BaseModel):

@@ -19,6 +19,7 @@ from siyu.customers.activity import customer_activity
 from siyu.customers.queries import get_customer, list_customers, mask_phone, mask_phones_in
 from siyu.errors import SiyuError
 from siyu.ingest.service import format_names
+from siyu.loyalty.overview import member_summary
 from siyu.security.access import Permission, access_customer, customer_scope, require
 from siyu.security.audit import record
 from siyu.security.tables import User
@@ -125,6 +126,7 @@ def customer(
     activity = customer_activity(session, customer_id)
     return page(
         request, "customer.html", actor, view=view, activity=activity,
+        member=member_summary(session, customer_id),
         show_phone=(lambda value: value) if phones else mask_phone,
         show_text=(lambda value: value) if phones else mask_phones_in,
     )  # fmt: skip

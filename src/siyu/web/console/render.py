@@ -10,7 +10,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
-from siyu.security.access import Actor
+from siyu.security.access import Actor, allows
 from siyu.web.deps import csrf_token
 from siyu.web.i18n import DEFAULT_LOCALE, LOCALES, translator
 
@@ -19,6 +19,7 @@ TEMPLATES.env.filters["tojson_safe"] = lambda value: json.dumps(
     value, ensure_ascii=False, default=str
 )
 TEMPLATES.env.filters["yuan"] = lambda fen: "" if fen is None else f"¥{fen / 100:,.2f}"
+TEMPLATES.env.globals["allows"] = allows
 
 NAV = (
     ("/", "Dashboard"),
@@ -26,6 +27,7 @@ NAV = (
     ("/imports", "Imports"),
     ("/campaigns", "Campaigns"),
     ("/journeys", "Journeys"),
+    ("/members", "Members"),
     ("/settings", "Settings"),
 )
 
