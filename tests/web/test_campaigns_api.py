@@ -94,7 +94,7 @@ def test_create_preview_launch_results(site: Site) -> None:
 
 REFUSALS: list[tuple[dict[str, Any], int, str | None]] = [
     ({"variants": [{"key": "a", "text": "{nmae}"}]}, 400, "invalid_template"),
-    ({"segment": "无此分群"}, 400, "segment_not_found"),
+    ({"segment": "无此分群"}, 404, "segment_not_found"),
     ({"channel": "fax"}, 400, "invalid_channel"),
     ({"holdout_share": 1.0}, 422, None),
     ({"scheduled_at": "2026-03-02T10:00:00"}, 422, None),  # no time zone
