@@ -41,6 +41,7 @@ from siyu.analytics.store import (
     read_state,
     write_state,
 )
+from siyu.analytics.stored_policy import lifecycle_policy
 from siyu.analytics.tables import CustomerProfile
 from siyu.commerce.tables import Category, Shop
 from siyu.customers.changes import changed_customers, clear_changes
@@ -74,9 +75,9 @@ def refresh(
     full: bool = False,
     policy: LifecyclePolicy | None = None,
 ) -> RefreshResult:
-    policy = policy or LifecyclePolicy()
     started = time.perf_counter()
     with transaction(engine) as session:
+        policy = policy or lifecycle_policy(session)  # the console's thresholds, or defaults
         full = full or read_state(session, "as_of") is None
         if full:
             scores = _recompute_all(session, as_of, zone, policy)

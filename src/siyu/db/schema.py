@@ -11,6 +11,7 @@ import siyu.customers.tables
 import siyu.engage.tables
 import siyu.ingest.tables
 import siyu.loyalty.tables
+import siyu.merchant.tables
 import siyu.security.tables
 import siyu.segments.tables  # noqa: F401  (importing registers the tables)
 from siyu.db.base import Base

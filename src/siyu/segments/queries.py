@@ -30,6 +30,7 @@ class SegmentSummary:
     members: int
     materialised_as_of: date | None
     unavailable: str | None
+    id: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -81,6 +82,7 @@ def list_segments(session: Session) -> list[SegmentSummary]:
             int(count),
             segment.materialised_as_of,
             segment.unavailable,
+            segment.id,
         )
         for segment, count in rows
     ]

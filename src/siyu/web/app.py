@@ -16,8 +16,14 @@ from siyu.analytics.store import read_state, write_state
 from siyu.db.engine import make_engine, transaction
 from siyu.errors import SiyuError
 from siyu.settings import Settings
-from siyu.web.api import analytics, customers, imports, system
+from siyu.web.api import analytics, customers, imports, outbox, segments, system, tags
+from siyu.web.api import settings as settings_api
+from siyu.web.api.console_status import CONSOLE_STATUS
+from siyu.web.console import outbox as outbox_pages
 from siyu.web.console import pages
+from siyu.web.console import segments as segment_pages
+from siyu.web.console import settings as settings_pages
+from siyu.web.console import tags as tag_pages
 from siyu.web.deps import NotAuthenticatedError
 
 STATIC = Path(__file__).with_name("static")
@@ -31,6 +37,7 @@ STATUS = {
     "invalid_input": 422,
     "invalid_format": 422,
     "database_unavailable": 503,
+    **CONSOLE_STATUS,
 }
 
 
@@ -59,6 +66,11 @@ def create_app(
     )
     for router in (customers.router, analytics.router, imports.router, system.router):
         app.include_router(router, prefix="/api/v1")
+    for router in (segments.router, tags.router, outbox.router, settings_api.router):
+        app.include_router(router, prefix="/api/v1")
+    for router in (segment_pages.router, tag_pages.router, outbox_pages.router):
+        app.include_router(router)
+    app.include_router(settings_pages.router)  # before pages: it serves /settings
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_exception_handler(SiyuError, _siyu_error)  # type: ignore[arg-type]

@@ -54,7 +54,9 @@ def db_session(request: Request) -> Iterator[Session]:
         session.close()
 
 
-DbSession = Annotated[Session, Depends(db_session)]
+# scope="function": the commit happens before the answer is sent, so a client that reads right
+# after a write sees it (the default, "request", would commit after the response went out).
+DbSession = Annotated[Session, Depends(db_session, scope="function")]
 
 
 def current_actor(

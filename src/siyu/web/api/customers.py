@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from siyu.customers.activity import customer_activity
 from siyu.customers.queries import get_customer, list_customers, mask_phone, mask_phones_in
 from siyu.security.access import Actor, Permission, access_customer, customer_scope, require
 from siyu.web.api.schemas import Customer360, CustomerOut, IdentityOut, IdPath, Page
+from siyu.web.customer_extras import segments_and_reach
 from siyu.web.deps import CurrentActor, DbSession
 
 router = APIRouter(prefix="/customers", tags=["customers"])
@@ -40,7 +41,9 @@ def customers(
 
 
 @router.get("/{customer_id}", response_model=Customer360)
-def customer(session: DbSession, actor: CurrentActor, customer_id: IdPath) -> Customer360:
+def customer(
+    request: Request, session: DbSession, actor: CurrentActor, customer_id: IdPath
+) -> Customer360:
     require(actor, Permission.READ)
     access_customer(session, actor, customer_id)
     view = get_customer(session, customer_id)
@@ -58,6 +61,7 @@ def customer(session: DbSession, actor: CurrentActor, customer_id: IdPath) -> Cu
         profile=view.extra.get("profile"),
         timeline=view.extra.get("timeline", []),
         activity=customer_activity(session, customer_id),
+        **segments_and_reach(request, session, actor, customer_id),
     )
 
 

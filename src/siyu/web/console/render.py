@@ -24,6 +24,9 @@ NAV = (
     ("/", "Dashboard"),
     ("/customers", "Customers"),
     ("/imports", "Imports"),
+    ("/segments", "Segments"),
+    ("/tags", "Tags"),
+    ("/outbox", "Outbox"),
     ("/settings", "Settings"),
 )
 
