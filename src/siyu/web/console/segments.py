@@ -49,7 +49,9 @@ def segment(
         session, found.id, customer_scope(actor, SegmentMember.customer_id),
         limit=PAGE_SIZE, offset=(page_number - 1) * PAGE_SIZE,
     )  # fmt: skip
-    counts = count_history(session, found.id)
+    counts = [
+        {**point, "on": point["on"].isoformat()} for point in count_history(session, found.id)
+    ]
     return _builder(
         request, actor, found, found.rule, members=rows, total=total, counts=counts,
         page_number=page_number,

@@ -97,7 +97,7 @@ class Builder {
       const tree = toTree(parsed.rule);
       this.tree = tree.kind === "group" ? tree : { kind: "group", op: "and", children: [tree] };
       this.draw();
-      this.schedule(parsed);
+      this.schedule(this.document()); // as the form shows it, so error paths match its rows
     } catch (error) {
       this.errors.textContent = `${this.words.invalid_json}: ${error.message}`;
     }
