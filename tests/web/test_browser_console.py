@@ -94,6 +94,10 @@ def test_segment_builder_outbox_and_settings(site: Site, browser: Browser, backe
 
         page.goto(f"{site.url}/customers/{site.customers['C1']}")
         expect(page.locator("#customer-segments")).to_contain_text("高价值买家")
+        mine = page.locator("details.why", has_text="高价值买家")
+        mine.locator("summary .muted").click()
+        expect(mine.locator("ul.explain > li")).to_contain_text("✓ and")
+        expect(mine.locator("ul.explain")).to_contain_text("✓ net_revenue_fen >= 15000")
         expect(page.locator("#quota-week")).to_have_text("1")  # the new weekly cap, none used
         expect(page.locator("#customer-messages tr")).to_have_count(3)
         shot(page, f"{backend}-console-6-customer")

@@ -24,6 +24,7 @@ from siyu.analytics.clv_scoring import ClvScoreResult, refresh_clv
 from siyu.analytics.compute import Computed, compute
 from siyu.analytics.days import day_number
 from siyu.analytics.facts import read_facts
+from siyu.analytics.kpi_snapshot import clear_kpi_snapshots
 from siyu.analytics.policy import LifecyclePolicy
 from siyu.analytics.scoring import (
     Inputs,
@@ -90,6 +91,7 @@ def refresh(
             scores = score_all(session, as_of=as_of, policy=policy, zone=zone)
         clv = refresh_clv(session, as_of=as_of, zone=zone, refit=full)
         write_state(session, "as_of", as_of.isoformat())
+        clear_kpi_snapshots(session)  # the dashboard recomputes them on its next view
     return RefreshResult(
         as_of=as_of,
         mode="full" if full else "incremental",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import MetaData
 
 import siyu.accounts.tables
+import siyu.analytics.snapshot_tables
 import siyu.analytics.tables
 import siyu.commerce.tables
 import siyu.customers.tables

@@ -97,28 +97,36 @@ def member_page(
 
 
 def customer_segments(
-    session: Session, customer_id: int, evaluation: Evaluation
+    session: Session, customer_id: int, evaluation: Evaluation, *, explained: bool = True
 ) -> list[CustomerSegment]:
-    """The segments the customer is a member of, each explained as of its last
-    materialisation (the day membership was decided)."""
+    """The segments the customer is a member of, each explained (with `explained`) as of its
+    last materialisation (the day membership was decided). Explaining costs one statement per
+    segment, and a CLV-rank condition ranks every profile."""
     found = session.execute(
         select(Segment, SegmentMember.entered_at)
         .join(SegmentMember, SegmentMember.segment_id == Segment.id)
         .where(SegmentMember.customer_id == customer_id)
         .order_by(Segment.is_builtin.desc(), Segment.id)
     ).all()
-    result = []
-    for segment, entered_at in found:
-        as_of = segment.materialised_as_of or evaluation.as_of
-        try:
-            rule = saved_rule(session, segment)
-        except RuleError:
-            tree = None
-        else:
-            when = Evaluation(as_of, evaluation.zone)
-            explained = explain(session, rule=rule, customer_id=customer_id, evaluation=when)
-            tree = explained.tree.as_dict()
-        result.append(
-            CustomerSegment(segment.id, segment.name, segment.code, entered_at, as_of, tree)
+    return [
+        CustomerSegment(
+            segment.id,
+            segment.name,
+            segment.code,
+            entered_at,
+            segment.materialised_as_of or evaluation.as_of,
+            _why(session, segment, customer_id, evaluation) if explained else None,
         )
-    return result
+        for segment, entered_at in found
+    ]
+
+
+def _why(
+    session: Session, segment: Segment, customer_id: int, evaluation: Evaluation
+) -> dict[str, Any] | None:
+    try:
+        rule = saved_rule(session, segment)
+    except RuleError:
+        return None  # the rule cannot be evaluated now (a field not available, a tag renamed)
+    when = Evaluation(segment.materialised_as_of or evaluation.as_of, evaluation.zone)
+    return explain(session, rule=rule, customer_id=customer_id, evaluation=when).tree.as_dict()

@@ -20,12 +20,16 @@ MESSAGES = 20
 
 
 def segments_and_reach(
-    request: Request, session: Session, actor: Actor, customer_id: int
+    request: Request, session: Session, actor: Actor, customer_id: int, *, explained: bool
 ) -> dict[str, Any]:
     """The caller has been allowed to see the customer; messages are shown to those who may
-    read the outbox (engage) and to guides (their own customers only)."""
+    read the outbox (engage) and to guides (their own customers only). `explained` adds why
+    the customer is in each segment (the console fetches that when a segment is opened)."""
     segments = [
-        asdict(found) for found in customer_segments(session, customer_id, evaluation_of(request))
+        asdict(found)
+        for found in customer_segments(
+            session, customer_id, evaluation_of(request), explained=explained
+        )
     ]
     may_see_messages = actor.is_guide or Permission.ENGAGE in ROLE_PERMISSIONS[actor.role]
     messages = (

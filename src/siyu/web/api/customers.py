@@ -42,7 +42,13 @@ def customers(
 
 @router.get("/{customer_id}", response_model=Customer360)
 def customer(
-    request: Request, session: DbSession, actor: CurrentActor, customer_id: IdPath
+    request: Request,
+    session: DbSession,
+    actor: CurrentActor,
+    customer_id: IdPath,
+    explain: Annotated[
+        bool, Query(description="Explain why the customer is in each segment")
+    ] = True,
 ) -> Customer360:
     require(actor, Permission.READ)
     access_customer(session, actor, customer_id)
@@ -61,7 +67,7 @@ def customer(
         profile=view.extra.get("profile"),
         timeline=view.extra.get("timeline", []),
         activity=customer_activity(session, customer_id),
-        **segments_and_reach(request, session, actor, customer_id),
+        **segments_and_reach(request, session, actor, customer_id, explained=explain),
     )
 
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from siyu.analytics.dashboard import clv_histogram, staff_overview, stage_counts
-from siyu.analytics.kpi import compute_kpis
+from siyu.analytics.kpi_snapshot import dashboard_kpis
 from siyu.analytics.tables import CustomerProfile
 from siyu.customers.activity import customer_activity
 from siyu.customers.queries import get_customer, list_customers, mask_phone, mask_phones_in
@@ -81,9 +81,13 @@ def dashboard(request: Request, session: DbSession, actor: CurrentActor) -> HTML
     zone = settings_of(request).timezone
     today = datetime.now(zone).date()
     scope = customer_scope(actor, CustomerProfile.customer_id)
-    kpis = None if actor.is_guide else compute_kpis(
-        session, period_from=today - timedelta(days=364), period_to=today, zone=zone
-    ).as_dict()  # fmt: skip
+    kpis = (
+        None
+        if actor.is_guide
+        else dashboard_kpis(
+            session, period_from=today - timedelta(days=364), period_to=today, zone=zone
+        )
+    )  # computed once per refresh, then read from one row
     return page(
         request, "dashboard.html", actor, kpis=kpis, stages=stage_counts(session, scope),
         clv=clv_histogram(session, scope), staff=staff_overview(session), today=today,
@@ -121,7 +125,7 @@ def customer(
     view = get_customer(session, customer_id)
     phones = actor.role in ("admin", "operator")
     activity = customer_activity(session, customer_id)
-    extras = segments_and_reach(request, session, actor, customer_id)
+    extras = segments_and_reach(request, session, actor, customer_id, explained=False)
     return page(
         request, "customer.html", actor, view=view, activity=activity, extras=extras,
         show_phone=(lambda value: value) if phones else mask_phone,

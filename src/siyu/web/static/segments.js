@@ -316,7 +316,37 @@ function setUpApiForms() {
   });
 }
 
+// The customer 360: opening a segment fetches why the customer is in it (as of today).
+function explainTree(node, words) {
+  const item = document.createElement("li");
+  item.className = node.holds ? "holds" : "fails";
+  item.textContent = `${node.holds ? "✓" : "✗"} ${node.condition}`;
+  if (node.value !== undefined) item.textContent += ` (${words.value}: ${JSON.stringify(node.value)})`;
+  if (node.children) {
+    const list = document.createElement("ul");
+    node.children.forEach((child) => list.appendChild(explainTree(child, words)));
+    item.appendChild(list);
+  }
+  return item;
+}
+
+function setUpExplanations() {
+  const words = document.getElementById("explain-words");
+  if (!words) return;
+  const text = JSON.parse(words.textContent);
+  document.querySelectorAll("details.why").forEach((details) => {
+    details.addEventListener("toggle", async () => {
+      const target = details.querySelector("ul.explain");
+      if (!details.open || target.childElementCount) return;
+      const response = await fetch(details.dataset.explain);
+      if (!response.ok) { target.textContent = text.failed; return; }
+      target.appendChild(explainTree((await response.json()).tree, text));
+    });
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  setUpExplanations();
   const root = document.getElementById("rule-editor");
   if (root) {
     const builder = new Builder(root);

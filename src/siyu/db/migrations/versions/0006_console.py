@@ -1,4 +1,5 @@
-"""Merchant settings edited in the console (contact policy, lifecycle thresholds).
+"""Merchant settings edited in the console (contact policy, lifecycle thresholds), and the
+dashboard's kept KPIs.
 
 Revision ID: 0006_console
 Revises: 0005
@@ -27,7 +28,16 @@ def upgrade() -> None:
         sa.Column("updated_at", TIMESTAMP, nullable=False),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_merchant_settings")),
     )
+    op.create_table(
+        "kpi_snapshots",
+        sa.Column("period_from", sa.Date(), nullable=False),
+        sa.Column("period_to", sa.Date(), nullable=False),
+        sa.Column("value", sa.JSON(), nullable=False),
+        sa.Column("computed_at", TIMESTAMP, nullable=False),
+        sa.PrimaryKeyConstraint("period_from", "period_to", name=op.f("pk_kpi_snapshots")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("kpi_snapshots")
     op.drop_table("merchant_settings")
