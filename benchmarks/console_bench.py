@@ -33,7 +33,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, select, text
 from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,6 +42,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from siyu.analytics.refresh import refresh  # noqa: E402
 from siyu.db.engine import make_engine, transaction  # noqa: E402
 from siyu.db.migrate import upgrade  # noqa: E402
+from siyu.security.tables import User  # noqa: E402
 from siyu.security.users import create_token, create_user  # noqa: E402
 from siyu.segments.refresh import refresh_segments  # noqa: E402
 
@@ -126,6 +127,17 @@ def prepare(url: str, customers: int) -> str:
     return token
 
 
+def reuse(url: str) -> str:
+    """A kept database (migrated to this code's head) and a new API token."""
+    engine = make_engine(url)
+    upgrade(engine)
+    with transaction(engine) as session:
+        user = session.scalars(select(User).where(User.username == "bench")).one()
+        token = create_token(session, user, "bench")
+    engine.dispose()
+    return token
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
@@ -185,13 +197,17 @@ def main() -> None:
     parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES)
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--keep", action="store_true", help="Keep the database afterwards.")
+    parser.add_argument("--reuse", metavar="DATABASE", help="Measure a database kept before.")
     arguments = parser.parse_args()
     admin = make_url(arguments.postgres_url)
-    name = f"siyu_console_bench_{uuid.uuid4().hex[:8]}"
+    name = arguments.reuse or f"siyu_console_bench_{uuid.uuid4().hex[:8]}"
     admin_engine = make_engine(admin.render_as_string(hide_password=False))
+    url = admin.set(database=name).render_as_string(hide_password=False)
+    if arguments.reuse:
+        run(url, reuse(url), arguments)
+        return
     with admin_engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.exec_driver_sql(f"CREATE DATABASE {name}")
-    url = admin.set(database=name).render_as_string(hide_password=False)
     print(f"{arguments.customers:,} customers in {name}, as of {AS_OF}", flush=True)
     try:
         token = prepare(url, arguments.customers)

@@ -1,9 +1,11 @@
-"""The dashboard's KPIs: computed once per period after each refresh, then read from one row.
+"""The dashboard's figures: computed once per period after each refresh, then read from one row.
 
-`compute_kpis` reads every order (seconds at a million customers); the dashboard shows the
-same figures to every visitor until the data changes, which for profiles and stages happens at
-`siyu refresh`. So a refresh clears the kept KPIs and the first view of a period computes and
-keeps them. `/api/v1/kpis` still computes live.
+`compute_kpis` reads every order and the funnel, CLV histogram and guide overview scan every
+profile or contact (seconds at a million customers); the dashboard shows the same figures to
+every visitor who sees all customers until the data changes, which for profiles and stages
+happens at `siyu refresh`. So a refresh clears the kept figures and the first view of a period
+computes and keeps them. `/api/v1/kpis` still computes live; a guide's dashboard (their own
+customers) is computed live.
 """
 
 from __future__ import annotations
@@ -13,23 +15,31 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete
+from sqlalchemy import delete, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from siyu.analytics.dashboard import clv_histogram, staff_overview, stage_counts
 from siyu.analytics.kpi import compute_kpis
 from siyu.analytics.snapshot_tables import KpiSnapshot
 
 
-def dashboard_kpis(
+def dashboard_figures(
     session: Session, *, period_from: date, period_to: date, zone: ZoneInfo
 ) -> dict[str, Any]:
-    """The KPIs of the period as JSON values (days as ISO text), kept until the next refresh."""
+    """`kpis`, `stages`, `clv` and `staff` over all customers as JSON values (days as ISO
+    text), kept until the next refresh."""
     kept = session.get(KpiSnapshot, (period_from, period_to))
     if kept is not None:
         return dict(kept.value)
-    computed = compute_kpis(session, period_from=period_from, period_to=period_to, zone=zone)
-    value: dict[str, Any] = json.loads(json.dumps(computed.as_dict(), default=str))
+    kpis = compute_kpis(session, period_from=period_from, period_to=period_to, zone=zone)
+    figures = {
+        "kpis": kpis.as_dict(),
+        "stages": stage_counts(session, true()),
+        "clv": clv_histogram(session, true()),
+        "staff": staff_overview(session),
+    }
+    value: dict[str, Any] = json.loads(json.dumps(figures, default=str))
     try:
         with session.begin_nested():  # another request may have kept it meanwhile: fine
             session.add(KpiSnapshot(period_from=period_from, period_to=period_to, value=value))

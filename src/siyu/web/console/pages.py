@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlparse
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from siyu.analytics.dashboard import clv_histogram, staff_overview, stage_counts
-from siyu.analytics.kpi_snapshot import dashboard_kpis
+from siyu.analytics.kpi_snapshot import dashboard_figures
 from siyu.analytics.tables import CustomerProfile
 from siyu.customers.activity import customer_activity
 from siyu.customers.queries import get_customer, list_customers, mask_phone, mask_phones_in
@@ -80,18 +80,19 @@ def dashboard(request: Request, session: DbSession, actor: CurrentActor) -> HTML
     require(actor, Permission.READ)
     zone = settings_of(request).timezone
     today = datetime.now(zone).date()
-    scope = customer_scope(actor, CustomerProfile.customer_id)
-    kpis = (
-        None
-        if actor.is_guide
-        else dashboard_kpis(
+    if actor.is_guide:  # their own customers, live; no KPIs
+        scope = customer_scope(actor, CustomerProfile.customer_id)
+        figures: dict[str, Any] = {
+            "kpis": None,
+            "stages": stage_counts(session, scope),
+            "clv": clv_histogram(session, scope),
+            "staff": staff_overview(session),
+        }
+    else:  # computed once per refresh, then read from one row
+        figures = dashboard_figures(
             session, period_from=today - timedelta(days=364), period_to=today, zone=zone
         )
-    )  # computed once per refresh, then read from one row
-    return page(
-        request, "dashboard.html", actor, kpis=kpis, stages=stage_counts(session, scope),
-        clv=clv_histogram(session, scope), staff=staff_overview(session), today=today,
-    )  # fmt: skip
+    return page(request, "dashboard.html", actor, 200, today=today, **figures)  # fmt: skip
 
 
 @router.get("/customers", response_class=HTMLResponse)
