@@ -148,3 +148,18 @@ def test_tags_create_apply_and_count(site: Site) -> None:
     with transaction(site.engine) as session:
         assert session.scalar(select(func.count()).select_from(CustomerTag)) == 2
         assert session.scalar(select(func.count()).select_from(Segment)) >= 1
+
+
+def test_the_360_lists_the_customers_segments_and_explains_them_on_request(site: Site) -> None:
+    c1, c3 = site.customers["C1"], site.customers["C3"]
+    with site.client("operator") as client:
+        client.post("/api/v1/segments", json={"name": "大客户", "rule": BIG_SPENDERS})
+        plain = client.get(f"/api/v1/customers/{c1}").json()["segments"]
+        explained = client.get(f"/api/v1/customers/{c1}", params={"explain": "true"}).json()
+        outside = client.get(f"/api/v1/customers/{c3}").json()["segments"]
+    assert [(s["name"], s["explanation"]) for s in plain] == [("大客户", None)]
+    [segment] = explained["segments"]
+    assert segment["explanation"] == {
+        "path": "$.rule", "condition": "net_revenue_fen >= 15000", "holds": True, "value": 40000,
+    }  # fmt: skip
+    assert outside == []
