@@ -12,7 +12,7 @@ segments list; and, as the named baseline measured in the same run, `GET /api/v1
 and the ratio to the baseline's. Target: p95 under 300 ms per page.
 
     .venv/bin/python benchmarks/console_bench.py [--customers N] [--users 20] [--seconds 20]
-        [--postgres-url URL] [--keep]
+        [--workers 1] [--postgres-url URL] [--keep] [--reuse DATABASE]
 """
 
 from __future__ import annotations
@@ -144,9 +144,10 @@ def percentile(values: list[float], share: float) -> float:
 
 
 async def hammer(
-    base: str, token: str, pages: dict[str, Callable[[], str]], users: int, seconds: float
+    bases: list[str], token: str, pages: dict[str, Callable[[], str]], users: int, seconds: float
 ) -> dict[str, list[float]]:
-    """`users` clients, each requesting the pages in turn until the time is up."""
+    """`users` clients, each requesting the pages in turn until the time is up (spread over
+    the server processes as a load balancer would)."""
     timings: dict[str, list[float]] = {name: [] for name in pages}
     failures: dict[str, int] = dict.fromkeys(pages, 0)
     deadline = time.perf_counter() + seconds
@@ -155,6 +156,7 @@ async def hammer(
     async def user(number: int) -> None:
         order = list(pages)
         random.Random(number).shuffle(order)
+        base = bases[number % len(bases)]
         async with httpx.AsyncClient(base_url=base, headers=headers, timeout=60) as client:
             while time.perf_counter() < deadline:
                 for name in order:
@@ -215,6 +217,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES)
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument(
+        "--workers", type=int, default=1, help="Server processes (ports PORT, PORT+1, …)."
+    )
     parser.add_argument("--keep", action="store_true", help="Keep the database afterwards.")
     parser.add_argument("--reuse", metavar="DATABASE", help="Measure a database kept before.")
     arguments = parser.parse_args()
@@ -247,18 +252,20 @@ def run(url: str, token: str, arguments: argparse.Namespace) -> None:
         "API /api/v1/customers/{id}": lambda: f"/api/v1/customers/{pick.randint(1, customers)}",
         "segments /segments": lambda: "/segments",
     }
-    server = serve(url, arguments.port)
+    ports = [arguments.port + n for n in range(arguments.workers)]
+    servers = [serve(url, port) for port in ports]
     try:
-        base = f"http://127.0.0.1:{arguments.port}"
-        alone = warm_up(base, token, pages)
-        timings = asyncio.run(hammer(base, token, pages, arguments.users, arguments.seconds))
+        bases = [f"http://127.0.0.1:{port}" for port in ports]
+        alone = warm_up(bases[0], token, pages)
+        timings = asyncio.run(hammer(bases, token, pages, arguments.users, arguments.seconds))
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=30)
     baseline = percentile(timings["baseline: GET /api/v1/health"], 0.95)
     print(
         f"\n{arguments.users} concurrent users for {arguments.seconds:.0f} s, "
-        f"{customers:,} customers"
+        f"{customers:,} customers, {arguments.workers} server process(es)"
     )
     print("| page | alone p50 | requests | p50 | p95 | p95 / baseline p95 |")
     print("|---|---|---|---|---|---|")
