@@ -27,6 +27,7 @@ ENDPOINTS: list[tuple[str, str, Any, set[str]]] = [
     ("POST", "/api/v1/segments/count", {"rule": RULE}, set(ROLES)),
     ("GET", "/api/v1/segments/{segment}", None, set(ROLES)),
     ("GET", "/api/v1/segments/{segment}/members", None, set(ROLES)),
+    ("GET", "/api/v1/segments/{segment}/explain/{c1}", None, set(ROLES)),
     ("POST", "/api/v1/segments", {"name": "新的", "rule": RULE}, {"admin", "operator"}),
     ("PUT", "/api/v1/segments/{segment}", {"rule": RULE}, {"admin", "operator"}),
     ("DELETE", "/api/v1/segments/{segment}", None, {"admin", "operator"}),
