@@ -193,23 +193,26 @@ def _decomposition(
 def _step(
     session: Session, start: str, finish: str, period_from: date, period_to: date
 ) -> StepConversion:
+    in_period = (
+        StageTransition.to_stage == start,
+        StageTransition.changed_on.between(period_from, period_to),
+    )
     entered = dict(
         session.execute(
             select(StageTransition.customer_id, func.min(StageTransition.changed_on))
-            .where(
-                StageTransition.to_stage == start,
-                StageTransition.changed_on.between(period_from, period_to),
-            )
+            .where(*in_period)
             .group_by(StageTransition.customer_id)
         ).all()
     )
+    # a subquery, not a list of ids: PostgreSQL takes at most 65,535 parameters a statement
+    entrants = select(StageTransition.customer_id).where(*in_period)
     reached = (
         dict(
             session.execute(
                 select(StageTransition.customer_id, func.min(StageTransition.changed_on))
                 .where(
                     StageTransition.to_stage == finish,
-                    StageTransition.customer_id.in_(list(entered)),
+                    StageTransition.customer_id.in_(entrants),
                 )
                 .group_by(StageTransition.customer_id)
             ).all()

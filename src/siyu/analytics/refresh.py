@@ -24,6 +24,7 @@ from siyu.analytics.clv_scoring import ClvScoreResult, refresh_clv
 from siyu.analytics.compute import Computed, compute
 from siyu.analytics.days import day_number
 from siyu.analytics.facts import read_facts
+from siyu.analytics.kpi_snapshot import clear_kpi_snapshots
 from siyu.analytics.policy import LifecyclePolicy
 from siyu.analytics.scoring import (
     Inputs,
@@ -41,6 +42,7 @@ from siyu.analytics.store import (
     read_state,
     write_state,
 )
+from siyu.analytics.stored_policy import lifecycle_policy
 from siyu.analytics.tables import CustomerProfile
 from siyu.commerce.tables import Category, Shop
 from siyu.customers.changes import changed_customers, clear_changes
@@ -74,9 +76,9 @@ def refresh(
     full: bool = False,
     policy: LifecyclePolicy | None = None,
 ) -> RefreshResult:
-    policy = policy or LifecyclePolicy()
     started = time.perf_counter()
     with transaction(engine) as session:
+        policy = policy or lifecycle_policy(session)  # the console's thresholds, or defaults
         full = full or read_state(session, "as_of") is None
         if full:
             scores = _recompute_all(session, as_of, zone, policy)
@@ -89,6 +91,7 @@ def refresh(
             scores = score_all(session, as_of=as_of, policy=policy, zone=zone)
         clv = refresh_clv(session, as_of=as_of, zone=zone, refit=full)
         write_state(session, "as_of", as_of.isoformat())
+        clear_kpi_snapshots(session)  # the dashboard recomputes them on its next view
     return RefreshResult(
         as_of=as_of,
         mode="full" if full else "incremental",

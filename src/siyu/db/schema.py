@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import MetaData
 
 import siyu.accounts.tables
+import siyu.analytics.snapshot_tables
 import siyu.analytics.tables
 import siyu.commerce.tables
 import siyu.customers.tables
@@ -13,6 +14,7 @@ import siyu.engage.journeys.tables
 import siyu.engage.tables
 import siyu.ingest.tables
 import siyu.loyalty.tables
+import siyu.merchant.tables
 import siyu.security.tables
 import siyu.segments.tables
 import siyu.workers.tables  # noqa: F401  (importing registers the tables)

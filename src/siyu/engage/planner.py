@@ -28,6 +28,7 @@ from siyu.engage.governor import consent, reads
 from siyu.engage.governor.horizon import Horizon
 from siyu.engage.governor.placement import Candidates, place
 from siyu.engage.governor.policy import ContactPolicy
+from siyu.engage.governor.stored import effective_policy
 from siyu.engage.store import OutboxColumns
 from siyu.engage.tables import CHANNELS
 
@@ -89,6 +90,7 @@ def plan(
     """Plan the batches; `dry_run` computes the same report (what the governor would do) and
     writes nothing (no contents, no outbox rows)."""
     started = time.perf_counter()
+    policy = effective_policy(session, policy)  # the console's settings win
     for batch in batches:
         _check(batch, policy)
     messages = _Messages.of(batches)

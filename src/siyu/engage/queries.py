@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from siyu.engage.errors import EngageError, EngageErrorCode
@@ -48,8 +49,11 @@ def list_messages(
     customer_id: int | None = None,
     source: str | None = None,
     limit: int = 50,
+    offset: int = 0,
+    where: Sequence[ColumnElement[bool]] = (),
 ) -> tuple[list[MessageRow], dict[str, int]]:
-    """The newest matching messages, and the count per state of all matching ones."""
+    """The newest matching messages, and the count per state of all matching ones. `where`
+    adds conditions on the outbox (e.g. who may see which customers)."""
     if state is not None and state not in STATES:
         raise EngageError(
             EngageErrorCode.INVALID_REQUEST, f"state {state!r} is not one of {', '.join(STATES)}"
@@ -63,7 +67,7 @@ def list_messages(
             (OutboxMessage.source, source),
         )
         if value is not None
-    ]
+    ] + list(where)
     rows = session.execute(
         select(
             OutboxMessage.id,
@@ -80,6 +84,7 @@ def list_messages(
         .where(*filters)
         .order_by(OutboxMessage.id.desc())
         .limit(limit)
+        .offset(offset)
     ).all()
     counts = session.execute(
         select(OutboxMessage.state, func.count()).where(*filters).group_by(OutboxMessage.state)

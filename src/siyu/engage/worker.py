@@ -29,6 +29,7 @@ from siyu.engage.channels.base import Channel, Outcome, Status
 from siyu.engage.claim import OUTBOX, Claimed, claim, write_transaction
 from siyu.engage.governor.policy import ContactPolicy
 from siyu.engage.governor.recheck import Verdict, recheck
+from siyu.engage.governor.stored import effective_policy
 from siyu.engage.outcomes import write_attempts, write_changes
 from siyu.engage.wecom.followup import record_tasks
 
@@ -97,7 +98,8 @@ class Worker:
                 lease=timedelta(seconds=self.options.lease_seconds),
                 now=now,
             )
-            verdicts = recheck(session, claimed, policy=self.policy, now=now)
+            policy = effective_policy(session, self.policy)  # the console's settings win
+            verdicts = recheck(session, claimed, policy=policy, now=now)
             _apply_verdicts(session, claimed, verdicts, worker=self.options.name, now=now)
             sending = [m for m in claimed if m.id not in verdicts]
             resolved = resolve(session, sending)

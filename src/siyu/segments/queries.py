@@ -30,6 +30,7 @@ class SegmentSummary:
     members: int
     materialised_as_of: date | None
     unavailable: str | None
+    id: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -62,14 +63,15 @@ class TagSummary:
 
 
 def list_segments(session: Session) -> list[SegmentSummary]:
-    members = (
-        select(SegmentMember.segment_id, func.count().label("members"))
-        .group_by(SegmentMember.segment_id)
-        .subquery()
-    )
+    """Member counts are read from the count the last materialisation recorded (only
+    materialising changes membership), not counted again: one row per segment."""
     rows = session.execute(
-        select(Segment, func.coalesce(members.c.members, 0))
-        .outerjoin(members, members.c.segment_id == Segment.id)
+        select(Segment, func.coalesce(SegmentCount.members, 0))
+        .outerjoin(
+            SegmentCount,
+            (SegmentCount.segment_id == Segment.id)
+            & (SegmentCount.counted_on == Segment.materialised_as_of),
+        )
         .order_by(Segment.is_builtin.desc(), Segment.id)
     )
     return [
@@ -81,6 +83,7 @@ def list_segments(session: Session) -> list[SegmentSummary]:
             int(count),
             segment.materialised_as_of,
             segment.unavailable,
+            segment.id,
         )
         for segment, count in rows
     ]

@@ -16,11 +16,28 @@ from siyu.analytics.store import read_state, write_state
 from siyu.db.engine import make_engine, transaction
 from siyu.errors import SiyuError
 from siyu.settings import Settings
-from siyu.web.api import analytics, campaigns, customers, imports, journeys, loyalty, system
+from siyu.web.api import (
+    analytics,
+    campaigns,
+    customers,
+    imports,
+    journeys,
+    loyalty,
+    outbox,
+    segments,
+    system,
+    tags,
+)
+from siyu.web.api import settings as settings_api
+from siyu.web.api.console_status import CONSOLE_STATUS
 from siyu.web.console import campaigns as campaign_pages
 from siyu.web.console import journeys as journey_pages
 from siyu.web.console import loyalty as loyalty_pages
+from siyu.web.console import outbox as outbox_pages
 from siyu.web.console import pages
+from siyu.web.console import segments as segment_pages
+from siyu.web.console import settings as settings_pages
+from siyu.web.console import tags as tag_pages
 from siyu.web.deps import NotAuthenticatedError
 
 STATIC = Path(__file__).with_name("static")
@@ -35,6 +52,7 @@ STATUS = {
     "invalid_format": 422,
     "database_unavailable": 503,
     **loyalty.ERROR_STATUS,
+    **CONSOLE_STATUS,
 }
 
 
@@ -61,9 +79,12 @@ def create_app(
         https_only=secure_cookies,
         max_age=12 * 3600,
     )
-    for api in (customers, analytics, imports, system, campaigns, journeys, loyalty):
+    apis = (customers, analytics, imports, system, segments, tags, outbox, settings_api)
+    for api in (*apis, campaigns, journeys, loyalty):
         app.include_router(api.router, prefix="/api/v1")
-    for console in (pages, campaign_pages, journey_pages, loyalty_pages):
+    app.include_router(settings_pages.router)  # before pages: it serves /settings
+    consoles = (pages, segment_pages, tag_pages, outbox_pages)
+    for console in (*consoles, campaign_pages, journey_pages, loyalty_pages):
         app.include_router(console.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_exception_handler(SiyuError, _siyu_error)  # type: ignore[arg-type]

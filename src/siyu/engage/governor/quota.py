@@ -16,6 +16,7 @@ from siyu.engage.governor import consent
 from siyu.engage.governor.horizon import Horizon
 from siyu.engage.governor.policy import Cap, ContactPolicy, quota_periods
 from siyu.engage.governor.reads import LIVE_STATES
+from siyu.engage.governor.stored import effective_policy
 from siyu.engage.tables import CHANNELS, PURPOSES, ContactHours, OutboxMessage
 
 
@@ -71,6 +72,7 @@ def quota_view(
 ) -> QuotaView:
     if session.get(Customer, customer_id) is None:
         raise EngageError(EngageErrorCode.UNKNOWN_CUSTOMER, f"no customer {customer_id}")
+    policy = effective_policy(session, policy)  # the console's settings win
     horizon = Horizon.covering(now, now, policy.zone)
     today = horizon.minute(now, round_up=False) // 1440
     rows = session.execute(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from siyu.customers.activity import customer_activity
 from siyu.customers.queries import get_customer, list_customers, mask_phone, mask_phones_in
@@ -13,6 +13,7 @@ from siyu.loyalty.overview import member_summary
 from siyu.security.access import Actor, Permission, access_customer, customer_scope, require
 from siyu.web.api.loyalty_schemas import MemberOut
 from siyu.web.api.schemas import Customer360, CustomerOut, IdentityOut, IdPath, Page
+from siyu.web.customer_extras import segments_and_reach
 from siyu.web.deps import CurrentActor, DbSession
 
 router = APIRouter(prefix="/customers", tags=["customers"])
@@ -42,7 +43,19 @@ def customers(
 
 
 @router.get("/{customer_id}", response_model=Customer360)
-def customer(session: DbSession, actor: CurrentActor, customer_id: IdPath) -> Customer360:
+def customer(
+    request: Request,
+    session: DbSession,
+    actor: CurrentActor,
+    customer_id: IdPath,
+    explain: Annotated[
+        bool,
+        Query(
+            description="Also explain why the customer is in each segment (one statement per "
+            "segment; a CLV-rank condition ranks every profile, seconds at 1M customers)"
+        ),
+    ] = False,
+) -> Customer360:
     require(actor, Permission.READ)
     access_customer(session, actor, customer_id)
     view = get_customer(session, customer_id)
@@ -61,6 +74,7 @@ def customer(session: DbSession, actor: CurrentActor, customer_id: IdPath) -> Cu
         timeline=view.extra.get("timeline", []),
         activity=customer_activity(session, customer_id),
         member=MemberOut.model_validate(member_summary(session, customer_id)),
+        **segments_and_reach(request, session, actor, customer_id, explained=explain),
     )
 
 

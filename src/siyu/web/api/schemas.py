@@ -65,6 +65,13 @@ class Customer360(BaseModel):
     timeline: list[dict[str, Any]]
     activity: dict[str, Any]
     member: MemberOut = Field(description="Tier, points balance, coupons held, referrals")
+    segments: list[dict[str, Any]] = Field(
+        default_factory=list, description="Segments the customer is in, each with why"
+    )
+    messages: list[dict[str, Any]] = Field(
+        default_factory=list, description="The newest outbox messages to the customer"
+    )
+    quota: dict[str, Any] | None = Field(default=None, description="Contact quota left")
 
 
 class ImportOut(BaseModel):

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlparse
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
 
-from siyu.accounts.tables import StaffAccount
 from siyu.analytics.dashboard import clv_histogram, staff_overview, stage_counts
-from siyu.analytics.kpi import compute_kpis
-from siyu.analytics.policy import LifecyclePolicy
+from siyu.analytics.kpi_snapshot import dashboard_figures
 from siyu.analytics.tables import CustomerProfile
 from siyu.customers.activity import customer_activity
 from siyu.customers.queries import get_customer, list_customers, mask_phone, mask_phones_in
@@ -25,6 +22,7 @@ from siyu.security.audit import record
 from siyu.security.tables import User
 from siyu.security.users import actor_of, authenticate
 from siyu.web.console.render import page
+from siyu.web.customer_extras import segments_and_reach
 from siyu.web.deps import CurrentActor, DbSession, check_csrf, settings_of
 from siyu.web.i18n import LOCALES
 
@@ -83,14 +81,19 @@ def dashboard(request: Request, session: DbSession, actor: CurrentActor) -> HTML
     require(actor, Permission.READ)
     zone = settings_of(request).timezone
     today = datetime.now(zone).date()
-    scope = customer_scope(actor, CustomerProfile.customer_id)
-    kpis = None if actor.is_guide else compute_kpis(
-        session, period_from=today - timedelta(days=364), period_to=today, zone=zone
-    ).as_dict()  # fmt: skip
-    return page(
-        request, "dashboard.html", actor, kpis=kpis, stages=stage_counts(session, scope),
-        clv=clv_histogram(session, scope), staff=staff_overview(session), today=today,
-    )  # fmt: skip
+    if actor.is_guide:  # their own customers, live; no KPIs
+        scope = customer_scope(actor, CustomerProfile.customer_id)
+        figures: dict[str, Any] = {
+            "kpis": None,
+            "stages": stage_counts(session, scope),
+            "clv": clv_histogram(session, scope),
+            "staff": staff_overview(session),
+        }
+    else:  # computed once per refresh, then read from one row
+        figures = dashboard_figures(
+            session, period_from=today - timedelta(days=364), period_to=today, zone=zone
+        )
+    return page(request, "dashboard.html", actor, 200, today=today, **figures)  # fmt: skip
 
 
 @router.get("/customers", response_class=HTMLResponse)
@@ -124,8 +127,9 @@ def customer(
     view = get_customer(session, customer_id)
     phones = actor.role in ("admin", "operator")
     activity = customer_activity(session, customer_id)
+    extras = segments_and_reach(request, session, actor, customer_id, explained=False)
     return page(
-        request, "customer.html", actor, view=view, activity=activity,
+        request, "customer.html", actor, view=view, activity=activity, extras=extras,
         member=member_summary(session, customer_id),
         show_phone=(lambda value: value) if phones else mask_phone,
         show_text=(lambda value: value) if phones else mask_phones_in,
@@ -136,19 +140,6 @@ def customer(
 def imports(request: Request, actor: CurrentActor) -> HTMLResponse:
     require(actor, Permission.READ)
     return page(request, "imports.html", actor, formats=format_names())
-
-
-@router.get("/settings", response_class=HTMLResponse)
-def settings(request: Request, session: DbSession, actor: CurrentActor) -> HTMLResponse:
-    require(actor, Permission.READ)
-    staff = session.scalars(select(StaffAccount).order_by(StaffAccount.userid)).all()
-    users = (
-        session.scalars(select(User).order_by(User.username)).all() if actor.role == "admin" else []
-    )
-    return page(
-        request, "settings.html", actor, policy=LifecyclePolicy(), staff=staff, users=users,
-        timezone=settings_of(request).timezone_name,
-    )  # fmt: skip
 
 
 def error_page(request: Request, error: SiyuError, status_code: int) -> Response:

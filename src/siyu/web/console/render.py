@@ -24,10 +24,13 @@ TEMPLATES.env.globals["allows"] = allows
 NAV = (
     ("/", "Dashboard"),
     ("/customers", "Customers"),
-    ("/imports", "Imports"),
+    ("/segments", "Segments"),
+    ("/tags", "Tags"),
     ("/campaigns", "Campaigns"),
     ("/journeys", "Journeys"),
+    ("/outbox", "Outbox"),
     ("/members", "Members"),
+    ("/imports", "Imports"),
     ("/settings", "Settings"),
 )
 
