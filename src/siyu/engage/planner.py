@@ -242,7 +242,7 @@ def _govern(
     channel = np.array([b.channel for b in batches], dtype=object)[messages.batch]
     purpose = np.array([b.purpose for b in batches], dtype=object)[messages.batch]
     _check_customers(session, messages)
-    _check_consent(session, messages, batches)
+    _check_consent(session, messages, channel, purpose)
     _check_addresses(session, messages, batches, channel)
     start = np.array([_utc64(max(now, b.not_before)) for b in batches])[messages.batch]
     service = (purpose == "service") & (messages.state != "suppressed")
@@ -270,17 +270,24 @@ def _check_customers(session: Session, messages: _Messages) -> None:
     messages.suppress(reads.has(merged, messages.customer), "customer was merged into another")
 
 
-def _check_consent(session: Session, messages: _Messages, batches: Sequence[PlanBatch]) -> None:
-    people = messages.customer[messages.customer > 0]
-    if people.size == 0:
+def _check_consent(
+    session: Session, messages: _Messages, channel: NDArray[Any], purpose: NDArray[Any]
+) -> None:
+    """Suppress the messages without consent, one pass per (channel, purpose) pair (not per
+    batch: a personalised campaign has a batch per distinct text)."""
+    people = messages.customer > 0
+    if not people.any():
         return
-    rows = consent.load_consents(session, None if people.size > reads.LARGE else people.tolist())
-    for number, batch in enumerate(batches):
-        chosen = np.flatnonzero((messages.batch == number) & (messages.customer > 0))
-        granted = consent.allowed(rows, messages.customer[chosen], batch.channel, batch.purpose)
+    chosen_people = messages.customer[people]
+    large = chosen_people.size > reads.LARGE
+    rows = consent.load_consents(session, None if large else chosen_people.tolist())
+    pairs = set(zip(channel[people].tolist(), purpose[people].tolist(), strict=True))
+    for channel_name, purpose_name in sorted(pairs):
+        chosen = np.flatnonzero(people & (channel == channel_name) & (purpose == purpose_name))
+        granted = consent.allowed(rows, messages.customer[chosen], channel_name, purpose_name)
         refused = np.zeros(messages.size, dtype=bool)
         refused[chosen[~granted]] = True
-        messages.suppress(refused, f"no consent for {batch.purpose} by {batch.channel}")
+        messages.suppress(refused, f"no consent for {purpose_name} by {channel_name}")
 
 
 def _check_addresses(
@@ -327,8 +334,9 @@ def _place(
     earliest = np.array([horizon.minute(max(now, b.not_before), round_up=False) for b in batches])
     latest = np.array([horizon.minute(b.expires_at, round_up=True) for b in batches])
     batch = messages.batch[capped]
-    hashes = list(dict.fromkeys(b.content.content_hash for b in batches))
-    content_of = np.array([hashes.index(b.content.content_hash) for b in batches], dtype=np.int64)
+    numbers = {h: n for n, h in enumerate(dict.fromkeys(b.content.content_hash for b in batches))}
+    hashes = list(numbers)
+    content_of = np.array([numbers[b.content.content_hash] for b in batches], dtype=np.int64)
     chat = messages.chat[capped].astype(str)
     chats, chat_index = np.unique(chat[chat != ""], return_inverse=True)
     recipient = messages.customer[capped].copy()
