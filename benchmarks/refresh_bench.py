@@ -35,6 +35,7 @@ import json
 import os
 import platform
 import resource
+import shutil
 import subprocess
 import sys
 import time
@@ -818,54 +819,84 @@ def phase_main(name: str, arguments: list[str]) -> None:
     print(json.dumps(result))
 
 
-def fresh_sqlite(workdir: Path) -> str:
+def _migrated(url: str) -> None:
     from siyu.db.engine import make_engine
     from siyu.db.migrate import upgrade
 
-    for leftover in workdir.glob("refresh.db*"):
-        leftover.unlink()
-    url = f"sqlite:///{workdir / 'refresh.db'}"
     engine = make_engine(url)
     upgrade(engine)
     engine.dispose()
-    return url
+
+
+def sqlite_store(workdir: Path, arguments: argparse.Namespace) -> tuple[str, dict[str, Any] | None]:
+    """A copy of the built store (built first unless --reuse finds it); the build's result."""
+    base = workdir / f"base_{_size_tag(arguments)}.db"
+    built = None
+    if not (arguments.reuse and base.exists()):
+        for leftover in workdir.glob(f"{base.name}*"):
+            leftover.unlink()
+        _migrated(f"sqlite:///{base}")
+        built = run_phase("build", f"sqlite:///{base}", *_size(arguments))
+    for leftover in workdir.glob("refresh.db*"):
+        leftover.unlink()
+    shutil.copyfile(base, workdir / "refresh.db")
+    return f"sqlite:///{workdir / 'refresh.db'}", built
 
 
 @contextmanager
-def postgres_database(admin_url: str) -> Iterator[str]:
-    """A throwaway, migrated database on the server of `admin_url`, dropped afterwards."""
+def postgres_store(
+    admin_url: str, arguments: argparse.Namespace
+) -> Iterator[tuple[str, dict[str, Any] | None]]:
+    """A throwaway copy (CREATE DATABASE … TEMPLATE) of the built store, dropped afterwards;
+    the base is built first unless --reuse finds it, and kept for later runs."""
     from sqlalchemy import text
     from sqlalchemy.engine import make_url
 
     from siyu.db.engine import make_engine
-    from siyu.db.migrate import upgrade
 
     admin = make_engine(admin_url, isolation_level="AUTOCOMMIT")
+    base = f"siyu_refresh_base_{_size_tag(arguments)}"
     name = f"siyu_refresh_bench_{uuid.uuid4().hex[:10]}"
+    built = None
     with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(admin_url).set(database=name).render_as_string(False)
+        query = text("SELECT 1 FROM pg_database WHERE datname = :n")
+        exists = connection.scalar(query, {"n": base})
+    if not (arguments.reuse and exists):
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{base}" WITH (FORCE)'))
+            connection.execute(text(f'CREATE DATABASE "{base}"'))
+        base_url = make_url(admin_url).set(database=base).render_as_string(False)
+        _migrated(base_url)
+        built = run_phase("build", base_url, *_size(arguments))
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{base}"'))
     try:
-        engine = make_engine(url)
-        upgrade(engine)
-        engine.dispose()
-        yield url
+        yield make_url(admin_url).set(database=name).render_as_string(False), built
     finally:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
 
 
-def run_backend(url: str, arguments: argparse.Namespace) -> dict[str, dict[str, Any]]:
-    size = (str(arguments.customers), str(arguments.orders))
-    seed = str(arguments.seed)
-    results = {"build": run_phase("build", url, *size, seed)}
+def _size(arguments: argparse.Namespace) -> tuple[str, str, str]:
+    return str(arguments.customers), str(arguments.orders), str(arguments.seed)
+
+
+def _size_tag(arguments: argparse.Namespace) -> str:
+    return "_".join(_size(arguments))
+
+
+def run_backend(
+    url: str, built: dict[str, Any] | None, arguments: argparse.Namespace
+) -> dict[str, dict[str, Any]]:
+    customers, orders, seed = _size(arguments)
+    results = {"build": built} if built else {}
     results["full"] = run_phase("refresh", url, AS_OF.isoformat(), "1")
     if arguments.clv:
         results["clv full"] = run_phase("clv", url, AS_OF.isoformat(), "1")
     results["pandas"] = run_phase("pandas", url, AS_OF.isoformat(), str(arguments.sample))
     results["duckdb"] = run_phase("duckdb", url, AS_OF.isoformat())
-    results["add"] = run_phase("add", url, *size, str(arguments.new_orders), seed)
+    results["add"] = run_phase("add", url, customers, orders, str(arguments.new_orders), seed)
     results["incremental"] = run_phase("refresh", url, NEXT_DAY.isoformat(), "0")
     if arguments.clv:
         results["clv incremental"] = run_phase("clv", url, NEXT_DAY.isoformat(), "0")
@@ -933,6 +964,9 @@ def main() -> None:
         "--postgres-url", default=os.environ.get("SIYU_BENCH_POSTGRES_URL", DEFAULT_POSTGRES)
     )
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/siyu-refresh-bench"))
+    parser.add_argument(
+        "--reuse", action="store_true", help="reuse the store built before for this size and seed"
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--phase", help=argparse.SUPPRESS)
     arguments, rest = parser.parse_known_args()
@@ -942,10 +976,11 @@ def main() -> None:
     arguments.workdir.mkdir(parents=True, exist_ok=True)
     everything: dict[str, dict[str, dict[str, Any]]] = {}
     if arguments.backend in ("sqlite", "both"):
-        everything["sqlite"] = run_backend(fresh_sqlite(arguments.workdir), arguments)
+        url, built = sqlite_store(arguments.workdir, arguments)
+        everything["sqlite"] = run_backend(url, built, arguments)
     if arguments.backend in ("postgres", "both"):
-        with postgres_database(arguments.postgres_url) as url:
-            everything["postgres"] = run_backend(url, arguments)
+        with postgres_store(arguments.postgres_url, arguments) as (url, built):
+            everything["postgres"] = run_backend(url, built, arguments)
     print(f"\n{datetime.now():%Y-%m-%d}, {machine()}; {arguments.customers:,} customers, "
           f"{arguments.orders:,} orders, then {arguments.new_orders:,} new orders\n")  # fmt: skip
     for backend, results in everything.items():
