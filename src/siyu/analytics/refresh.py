@@ -39,10 +39,12 @@ from siyu.analytics.scoring import (
 )
 from siyu.analytics.store import (
     delete_profiles,
+    indexes_rebuilt,
     insert_profiles,
     insert_transitions,
     order_transitions,
     read_state,
+    tune_sqlite,
     write_state,
 )
 from siyu.analytics.tables import CustomerProfile
@@ -81,6 +83,7 @@ def refresh(
     policy = policy or LifecyclePolicy()
     started = time.perf_counter()
     with transaction(engine) as session:
+        tune_sqlite(session)
         full = full or read_state(session, "as_of") is None
         if full:
             scores = _recompute_all(session, as_of, zone, policy)
@@ -132,9 +135,10 @@ def _recompute_all(
     latest_stage[at], latest_day[at] = to_stage[last], day[last]
     stage, when = scores.columns["stage"], scores.columns["when"]
     since, step, _ = timeline(stage, when, latest_stage, latest_day)  # nothing to redate
-    insert_profiles(session, computed, _platforms(session), scored_columns(scores, since))
-    insert_transitions(session, customer, from_stage, to_stage, day)
-    insert_transitions(session, customers[step], latest_stage[step], stage[step], when[step])
+    with indexes_rebuilt(session):
+        insert_profiles(session, computed, _platforms(session), scored_columns(scores, since))
+        insert_transitions(session, customer, from_stage, to_stage, day)
+        insert_transitions(session, customers[step], latest_stage[step], stage[step], when[step])
     size = int(customers.size)
     return ScoreResult(size, size, size, scores.shop_interval)
 
