@@ -49,7 +49,7 @@ class Facts:
 
 def read_facts(session: Session, customer_ids: Sequence[int] | None) -> Facts:
     shops = session.execute(select(Shop.id, Shop.platform, Shop.name)).all()
-    orders = _read(session, _orders_query(), Order.customer_id, customer_ids)
+    orders = _unpack(_read(session, _orders_query(), Order.customer_id, customer_ids))
     lines = _read(session, _lines_query(), Order.customer_id, customer_ids)
     return Facts(
         orders={name: values for name, values in orders.items() if name != "paid_status"},
@@ -63,18 +63,30 @@ def read_facts(session: Session, customer_ids: Sequence[int] | None) -> Facts:
 
 
 def _orders_query() -> Query:
+    """The shop and the three flags travel as one number (shop × 8 + flags): fewer values to
+    move from the database, which is most of a full refresh's reading time."""
+    purchase = _flag(and_(Order.status.in_(PURCHASE_STATUSES), Order.paid_fen > Order.refunded_fen))
+    packed = (
+        Order.shop_id * 8
+        + purchase * 4
+        + _flag(Order.status.in_(REVENUE_STATUSES)) * 2
+        + _flag(Order.status.in_(PURCHASE_STATUSES))
+    )
     return select(
         Order.id.label("id"),
         Order.customer_id.label("customer"),
         epoch_seconds(Order.ordered_at).label("seconds"),
         (Order.paid_fen - Order.refunded_fen).label("net"),
-        _flag(and_(Order.status.in_(PURCHASE_STATUSES), Order.paid_fen > Order.refunded_fen)).label(
-            "purchase"
-        ),
-        _flag(Order.status.in_(REVENUE_STATUSES)).label("revenue"),
-        _flag(Order.status.in_(PURCHASE_STATUSES)).label("paid_status"),
-        Order.shop_id.label("shop"),
+        packed.label("packed"),
     ).where(Order.customer_id.is_not(None))
+
+
+def _unpack(orders: Columns) -> Columns:
+    packed = orders.pop("packed")
+    orders["shop"] = packed >> 3
+    for bit, name in ((4, "purchase"), (2, "revenue"), (1, "paid_status")):
+        orders[name] = (packed & bit) // bit
+    return orders
 
 
 def _lines_query() -> Query:
