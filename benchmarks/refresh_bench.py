@@ -137,7 +137,9 @@ def run_phase(name: str, *arguments: str) -> dict[str, Any]:
 
 def phase_main(name: str, arguments: list[str]) -> None:
     result = PHASES[name](*arguments)
-    result["rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    result["rss_mib"] = usage.ru_maxrss / 1024  # KiB on Linux
+    result["cpu_s"] = round(usage.ru_utime + usage.ru_stime, 2)  # this process only
     print(json.dumps(result))
 
 

@@ -34,7 +34,6 @@ PROFILE_COLUMNS = (
 )  # fmt: skip
 TRANSITION_COLUMNS = ("customer_id", "from_stage", "to_stage", "changed_on")
 SQLITE_PRAGMAS = (
-    "PRAGMA mmap_size = 17179869184",  # up to 16 GiB (SQLite caps it at its compiled maximum)
     "PRAGMA cache_size = -262144",  # 256 MiB
     "PRAGMA temp_store = MEMORY",
 )
