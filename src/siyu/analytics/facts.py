@@ -229,7 +229,7 @@ def _copy_binary(
             for item in ((f"size{index}", ">i4"), (name, ">f8" if name in floats else ">i8"))
         ]
     )
-    parts: list[NDArray[Any]] = []
+    parts: list[list[NDArray[Any]]] = []  # columns of each block, native byte order
     buffer = bytearray()
     header = True
     with (
@@ -244,14 +244,23 @@ def _copy_binary(
                 del buffer[: 19 + int.from_bytes(buffer[15:19], "big")]
                 header = False
             if not header and len(buffer) >= COPY_BLOCK:
-                parts.append(_records(buffer, record))
-    parts.append(_records(buffer, record))
+                parts.append(_columns(_records(buffer, record), names, floats))
+    parts.append(_columns(_records(buffer, record), names, floats))
     if bytes(buffer) not in (b"\xff\xff", b""):
         raise RuntimeError("unexpected COPY BINARY trailer")
-    table = _concatenate(parts) if parts else np.zeros(0, dtype=record)
-    if table.size and not all((table[f"size{index}"] == 8).all() for index in range(len(names))):
+    columns = []
+    for index in range(len(names)):  # one column at a time, freeing the blocks' copies
+        columns.append(np.concatenate([part[index] for part in parts]))
+        for part in parts:
+            part[index] = part[index][:0]
+    return columns
+
+
+def _columns(records: NDArray[Any], names: Sequence[str], floats: Sequence[str]) -> list[Any]:
+    """The columns of a block of COPY records, checked non-null and 8 bytes wide."""
+    if records.size and not all((records[f"size{i}"] == 8).all() for i in range(len(names))):
         raise RuntimeError("COPY BINARY: a column is NULL or not 8 bytes wide")
-    return [table[name].astype(np.float64 if name in floats else np.int64) for name in names]
+    return [records[name].astype(np.float64 if name in floats else np.int64) for name in names]
 
 
 def _records(buffer: bytearray, record: np.dtype[Any]) -> NDArray[Any]:
