@@ -85,7 +85,7 @@ def _unpack(orders: Columns) -> Columns:
     packed = orders.pop("packed")
     orders["shop"] = packed >> 3
     for bit, name in ((4, "purchase"), (2, "revenue"), (1, "paid_status")):
-        orders[name] = (packed & bit) // bit
+        orders[name] = ((packed & bit) // bit).astype(np.int8)  # 0/1, one byte a row
     return orders
 
 
