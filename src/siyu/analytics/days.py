@@ -23,22 +23,28 @@ def local_days(seconds: NDArray[np.int64], zone: ZoneInfo) -> NDArray[np.int64]:
         distinct, inverse = np.unique(hours, return_inverse=True)
         offsets = np.array([_offset_seconds(int(h) * 3600, zone) for h in distinct], np.int64)
         return np.asarray((seconds + offsets[inverse.reshape(-1)]) // 86_400, dtype=np.int64)
-    table = _hourly_offsets(low // 24, high // 24, zone)
-    return np.asarray((seconds + table[hours - low // 24 * 24]) // 86_400, dtype=np.int64)
+    first_day = low // 24
+    present = np.bincount(hours // 24 - first_day) > 0
+    table = _hourly_offsets(first_day, np.flatnonzero(present), zone)
+    return np.asarray((seconds + table[hours - first_day * 24]) // 86_400, dtype=np.int64)
 
 
-def _hourly_offsets(first_day: int, last_day: int, zone: ZoneInfo) -> NDArray[np.int64]:
-    """The offset at the start of every hour of the UTC days first_day..last_day: a day whose
-    first and last hour share an offset has it all day; others are looked up hour by hour."""
-    starts = [day * 86_400 for day in range(first_day, last_day + 1)]
-    first = np.array([_offset_seconds(start, zone) for start in starts], dtype=np.int64)
-    last = np.array([_offset_seconds(start + 23 * 3600, zone) for start in starts], np.int64)
-    table = np.repeat(first, 24)
-    for index in np.flatnonzero(first != last).tolist():
-        start = starts[index]
-        table[index * 24 : index * 24 + 24] = [
-            _offset_seconds(start + hour * 3600, zone) for hour in range(24)
-        ]
+def _hourly_offsets(
+    first_day: int, present: NDArray[np.int64], zone: ZoneInfo
+) -> NDArray[np.int64]:
+    """The offset at the start of every hour of the UTC days first_day + `present` (the others
+    stay 0, unused): a day whose first and last hour share an offset has it all day; others are
+    looked up hour by hour."""
+    table = np.zeros((int(present[-1]) + 1) * 24, dtype=np.int64)
+    for index in present.tolist():
+        start = (first_day + index) * 86_400
+        offset = _offset_seconds(start, zone)
+        if offset == _offset_seconds(start + 23 * 3600, zone):
+            table[index * 24 : index * 24 + 24] = offset
+        else:
+            table[index * 24 : index * 24 + 24] = [
+                _offset_seconds(start + hour * 3600, zone) for hour in range(24)
+            ]
     return table
 
 
