@@ -44,7 +44,7 @@ from siyu.analytics.store import (
     insert_transitions,
     order_transitions,
     read_state,
-    tune_sqlite,
+    sqlite_tuned,
     write_state,
 )
 from siyu.analytics.tables import CustomerProfile
@@ -82,8 +82,7 @@ def refresh(
 ) -> RefreshResult:
     policy = policy or LifecyclePolicy()
     started = time.perf_counter()
-    with transaction(engine) as session:
-        tune_sqlite(session)
+    with transaction(engine) as session, sqlite_tuned(session):
         full = full or read_state(session, "as_of") is None
         if full:
             scores = _recompute_all(session, as_of, zone, policy)

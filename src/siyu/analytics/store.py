@@ -62,13 +62,25 @@ def indexes_rebuilt(session: Session) -> Iterator[None]:
         index.create(connection)
 
 
-def tune_sqlite(session: Session) -> None:
-    """SQLite: read the file through memory mapping and keep more pages in cache for this
-    connection (a refresh reads tables of hundreds of MiB, much of it by index); no-op on
-    PostgreSQL."""
+@contextmanager
+def sqlite_tuned(session: Session) -> Iterator[None]:
+    """SQLite: a larger page cache and in-memory temporary sorts for this connection while a
+    refresh runs (it reads tables of hundreds of MiB, much of it by index), then the connection's
+    own settings again (it goes back to the pool); nothing on PostgreSQL."""
     connection = session.connection()
-    if connection.dialect.name == "sqlite":
-        for pragma in SQLITE_PRAGMAS:
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    previous = [
+        f"PRAGMA {name} = {connection.exec_driver_sql(f'PRAGMA {name}').scalar()}"
+        for name in ("cache_size", "temp_store")
+    ]
+    for pragma in SQLITE_PRAGMAS:
+        connection.exec_driver_sql(pragma)
+    try:
+        yield
+    finally:
+        for pragma in previous:
             connection.exec_driver_sql(pragma)
 
 
