@@ -11,6 +11,14 @@ CLV column: no figure applies to them. The horizon (12 months) and the monthly d
 model on the orders up to the as-of day (in weeks), an incremental one reuses the newest model
 and fits one only when there is none. A fit refused for too little data, or failing, is noted in
 the result and the profiles are scored with the newest model if any, else the fallback.
+
+A full refresh scores everyone. An incremental one scores only the customers it recomputed, when
+the newest model is a fitted one (BG/NBD scores a customer from their own orders and the model
+alone) and it is the model every profile was last scored with (`analytics_state`); the other
+profiles keep their scores as of the day they were scored — P(alive) and the expected purchases
+of a customer who does not buy drift with time, so the daily full refresh brings everyone to its
+date. While the shop has no fitted model, the RFM fallback needs shop-wide figures (the median
+interval, the mean purchase value) and scores everyone, as a full refresh does.
 """
 
 from __future__ import annotations
@@ -46,6 +54,7 @@ from siyu.analytics.clv_service import (
     time_unit,
 )
 from siyu.analytics.days import day_date, day_number
+from siyu.analytics.store import read_state, write_state
 from siyu.analytics.tables import ClvModel, CustomerProfile
 from siyu.errors import InvalidInputError
 
@@ -55,6 +64,8 @@ COLUMNS = (
     P.expected_order_value_fen, P.clv_fen, P.next_purchase_on, P.clv_model,
 )  # fmt: skip
 REFRESH_UNIT: Unit = "week"
+SCORED_WITH = "clv_scored_with"  # analytics_state: the model of everyone's last CLV scoring
+CHUNK = 5_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +85,10 @@ def score_profiles(
     zone: ZoneInfo,
     horizon_months: int = 12,
     monthly_discount: float = 0.01,
+    customers: IntArray | None = None,
 ) -> ClvScoreResult:
+    """Score the profiles of `customers` (sorted) with the newest fitted model, or everyone's
+    (with it, else the RFM fallback) when None or when the model cannot score them."""
     if horizon_months < 1 or not (np.isfinite(monthly_discount) and monthly_discount > -1):
         raise InvalidInputError(
             f"the CLV horizon must be at least one month ({horizon_months}) and the monthly"
@@ -82,14 +96,29 @@ def score_profiles(
         )
     discounting = Discounting(horizon_months, monthly_discount)
     model = newest_model(session)
+    if customers is not None and model is not None:
+        transactions = read_transactions(session, until=as_of, zone=zone, customers=customers)
+        scores, note = _scores(model, transactions, day_number(as_of), discounting)
+        if scores.model == "bgnbd":
+            scored, changed = _write(session, scores, day_number(as_of), customers)
+            return ClvScoreResult(scores.model, model.id, False, scored, changed, note)
     transactions = read_transactions(session, until=as_of, zone=zone)
     scores, note = _scores(model, transactions, day_number(as_of), discounting)
-    scored, changed = _write(session, scores, day_number(as_of))
+    scored, changed = _write(session, scores, day_number(as_of), None)
     model_id = model.id if model is not None and scores.model == "bgnbd" else None
     return ClvScoreResult(scores.model, model_id, False, scored, changed, note)
 
 
-def refresh_clv(session: Session, *, as_of: date, zone: ZoneInfo, refit: bool) -> ClvScoreResult:
+def refresh_clv(
+    session: Session,
+    *,
+    as_of: date,
+    zone: ZoneInfo,
+    refit: bool,
+    customers: IntArray | None = None,
+) -> ClvScoreResult:
+    """Refit (or fit a first model) and score: everyone, or only `customers` when every
+    profile was last scored with the newest model (see the module notes)."""
     fitted, note = False, None
     if refit or newest_model(session) is None:
         try:
@@ -97,7 +126,12 @@ def refresh_clv(session: Session, *, as_of: date, zone: ZoneInfo, refit: bool) -
             fitted = True
         except (ClvInsufficientDataError, ClvFitError) as error:
             note = error.message
-    result = score_profiles(session, as_of=as_of, zone=zone)
+    model = newest_model(session)
+    same_model = model is not None and read_state(session, SCORED_WITH) == str(model.id)
+    result = score_profiles(
+        session, as_of=as_of, zone=zone, customers=customers if same_model else None
+    )
+    write_state(session, SCORED_WITH, str(result.model_id or ""))
     return replace(result, fitted=fitted, note=note or result.note)
 
 
@@ -132,9 +166,22 @@ def _model_scores(
     )  # fmt: skip
 
 
-def _write(session: Session, scores: ClvScores, as_of_day: int) -> tuple[int, int]:
-    """Update the profiles whose CLV columns changed; (profiles scored, profiles updated)."""
-    rows = session.execute(select(P.customer_id, *COLUMNS).order_by(P.customer_id)).all()
+def _write(
+    session: Session, scores: ClvScores, as_of_day: int, customers: IntArray | None
+) -> tuple[int, int]:
+    """Update the profiles (of `customers`, or all) whose CLV columns changed; (profiles
+    scored, profiles updated)."""
+    query = select(P.customer_id, *COLUMNS).order_by(P.customer_id)
+    if customers is None:
+        rows = list(session.execute(query).all())
+    else:
+        rows = [
+            row
+            for start in range(0, customers.size, CHUNK)
+            for row in session.execute(
+                query.where(P.customer_id.in_(customers[start : start + CHUNK].tolist()))
+            )
+        ]
     if not rows:
         return 0, 0
     ids = np.array([row[0] for row in rows], dtype=np.int64)

@@ -58,6 +58,7 @@ from siyu.errors import InvalidInputError, SiyuError
 Unit = Literal["day", "week"]
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+CUSTOMER_CHUNK = 5_000
 UNITS: dict[str, TimeUnit] = {"day": TimeUnit.DAY, "week": TimeUnit.WEEK}
 FEN_PER_YUAN = 100.0
 
@@ -155,8 +156,11 @@ def time_unit(unit: str) -> TimeUnit:
     return UNITS[parse_unit(unit)]
 
 
-def read_transactions(session: Session, *, until: date, zone: ZoneInfo) -> Transactions:
-    """Counted orders placed up to the end of `until` in `zone` (see the module notes)."""
+def read_transactions(
+    session: Session, *, until: date, zone: ZoneInfo, customers: IntArray | None = None
+) -> Transactions:
+    """Counted orders placed up to the end of `until` in `zone` (see the module notes); of the
+    `customers` given only (in chunks), or of everyone."""
     end = datetime.combine(until + timedelta(days=1), time(), zone)
     refunded_away = and_(Order.refunded_fen > 0, Order.paid_fen <= Order.refunded_fen)
     query = (
@@ -173,7 +177,19 @@ def read_transactions(session: Session, *, until: date, zone: ZoneInfo) -> Trans
             Order.ordered_at < end,
         )
     )
-    table = np.array(session.execute(query).all(), dtype=np.int64).reshape(-1, 3)
+    if customers is None:
+        rows = session.execute(query).all()
+    else:
+        rows = [
+            row
+            for start in range(0, customers.size, CUSTOMER_CHUNK)
+            for row in session.execute(
+                query.where(
+                    Order.customer_id.in_(customers[start : start + CUSTOMER_CHUNK].tolist())
+                )
+            )
+        ]
+    table = np.array(rows, dtype=np.int64).reshape(-1, 3)
     return Transactions(
         customer=table[:, 0].copy(),
         day=local_days(table[:, 1].copy(), zone),

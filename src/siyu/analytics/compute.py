@@ -249,11 +249,15 @@ def _category_scores(
 def _first_platform(
     at: Ints, orders: dict[str, NDArray[Any]], mask: NDArray[np.bool_], size: int
 ) -> Ints:
-    """The shop of each customer's first purchase (-1 when none)."""
+    """The shop of each customer's first purchase (-1 when none); of simultaneous first
+    purchases, the one read last. Two linear passes, no sort."""
     result = np.full(size, -1, dtype=np.int64)
     if at.size == 0:
         return result
     seconds, shop = orders["seconds"][mask], orders["shop"][mask]
-    order = np.lexsort((-seconds, at))  # within a customer, earliest last: later writes win
-    result[at[order]] = shop[order]
+    first = group_min(at, seconds, size, NEVER)
+    rows = np.flatnonzero(seconds == first[at])
+    latest = group_max(at[rows], rows, size, -1)
+    chosen = latest >= 0
+    result[chosen] = shop[latest[chosen]]
     return result

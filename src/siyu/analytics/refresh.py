@@ -2,9 +2,12 @@
 
 Incremental (the default once profiles exist): only customers touched by imports or merges since
 the last refresh are recomputed from their history — work grows with the new data, not with
-history. Then the date-dependent scores (stage, dormancy, RFM, CLV) are updated over everyone
-from a few profile columns, writing only what moved. `--full` recomputes everyone: one pass over
-each fact table, computed and scored in memory, every profile and timeline step written once.
+history. Then the date-dependent scores (stage, dormancy, RFM) are updated for the profiles whose
+scores can have moved (`siyu.analytics.rescoring`), and CLV for the customers recomputed
+(`siyu.analytics.clv_scoring`). `--full` recomputes everyone: one pass over each fact table,
+computed and scored in memory, every profile and timeline step written once; it also re-estimates
+the shop-wide figures incremental refreshes keep (the shop's interval, the CLV model) and
+re-scores everyone's CLV as of its date. Run it daily; incremental refreshes in between.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from siyu.analytics.days import day_number
 from siyu.analytics.facts import read_facts
 from siyu.analytics.kpi_snapshot import clear_kpi_snapshots
 from siyu.analytics.policy import LifecyclePolicy
+from siyu.analytics.rescoring import rescore
 from siyu.analytics.scoring import (
     Inputs,
     ScoreResult,
@@ -36,10 +40,12 @@ from siyu.analytics.scoring import (
 )
 from siyu.analytics.store import (
     delete_profiles,
+    indexes_rebuilt,
     insert_profiles,
     insert_transitions,
     order_transitions,
     read_state,
+    sqlite_tuned,
     write_state,
 )
 from siyu.analytics.stored_policy import lifecycle_policy
@@ -77,20 +83,27 @@ def refresh(
     policy: LifecyclePolicy | None = None,
 ) -> RefreshResult:
     started = time.perf_counter()
-    with transaction(engine) as session:
+    with transaction(engine) as session, sqlite_tuned(session):
         policy = policy or lifecycle_policy(session)  # the console's thresholds, or defaults
+        # changed thresholds move every customer's stage: only a full refresh applies them
         full = full or read_state(session, "as_of") is None
+        full = full or read_state(session, "lifecycle_policy") != repr(policy)
         if full:
             scores = _recompute_all(session, as_of, zone, policy)
             recomputed = scores.scored
             clear_changes(session, changed_customers(session))
         else:
             targets = changed_customers(session)
-            recomputed = _recompute(session, targets, zone, policy)
+            live = _recompute(session, targets, zone, policy)
+            recomputed = int(live.size)
             clear_changes(session, targets)
-            scores = score_all(session, as_of=as_of, policy=policy, zone=zone)
-        clv = refresh_clv(session, as_of=as_of, zone=zone, refit=full)
+            scores = _rescore(session, live, as_of, zone, policy)
+        clv = refresh_clv(
+            session, as_of=as_of, zone=zone, refit=full, customers=None if full else live
+        )
         write_state(session, "as_of", as_of.isoformat())
+        write_state(session, "shop_interval", repr(scores.shop_interval_days))
+        write_state(session, "lifecycle_policy", repr(policy))
         clear_kpi_snapshots(session)  # the dashboard recomputes them on its next view
     return RefreshResult(
         as_of=as_of,
@@ -127,11 +140,26 @@ def _recompute_all(
     latest_stage[at], latest_day[at] = to_stage[last], day[last]
     stage, when = scores.columns["stage"], scores.columns["when"]
     since, step, _ = timeline(stage, when, latest_stage, latest_day)  # nothing to redate
-    insert_profiles(session, computed, _platforms(session), scored_columns(scores, since))
-    insert_transitions(session, customer, from_stage, to_stage, day)
-    insert_transitions(session, customers[step], latest_stage[step], stage[step], when[step])
+    with indexes_rebuilt(session):
+        insert_profiles(session, computed, _platforms(session), scored_columns(scores, since))
+        insert_transitions(session, customer, from_stage, to_stage, day)
+        insert_transitions(session, customers[step], latest_stage[step], stage[step], when[step])
     size = int(customers.size)
     return ScoreResult(size, size, size, scores.shop_interval)
+
+
+def _rescore(
+    session: Session, live: NDArray[np.int64], as_of: date, zone: ZoneInfo, policy: LifecyclePolicy
+) -> ScoreResult:
+    """Score what can have moved, with the shop's interval of the last full refresh; everyone
+    (re-estimating it) when none is stored."""
+    shop_interval, last_as_of = read_state(session, "shop_interval"), read_state(session, "as_of")
+    if shop_interval is None or last_as_of is None:
+        return score_all(session, as_of=as_of, policy=policy, zone=zone)
+    return rescore(
+        session, live, as_of=as_of, last_as_of=date.fromisoformat(last_as_of),
+        shop_interval=float(shop_interval), policy=policy, zone=zone,
+    )  # fmt: skip
 
 
 def _inputs(computed: Computed) -> Inputs:
@@ -166,8 +194,9 @@ def _platforms(session: Session) -> dict[int, str]:
 
 def _recompute(
     session: Session, targets: list[int], zone: ZoneInfo, policy: LifecyclePolicy
-) -> int:
-    """The customers touched since the last refresh, from their own facts (in chunks)."""
+) -> NDArray[np.int64]:
+    """The customers touched since the last refresh, from their own facts (in chunks); those
+    still live (not merged away)."""
     live = _live(session, targets)
     delete_profiles(session, targets)  # merged-away customers lose theirs for good
     platforms = _platforms(session)
@@ -176,7 +205,7 @@ def _recompute(
         computed = _compute(session, np.array(chunk, dtype=np.int64), chunk, zone, policy)
         insert_profiles(session, computed, platforms)
         insert_transitions(session, *order_transitions(computed))
-    return len(live)
+    return np.array(live, dtype=np.int64)
 
 
 def _live(session: Session, targets: list[int]) -> list[int]:

@@ -32,6 +32,7 @@ T = StageTransition
 Ints = NDArray[np.int64]
 Floats = NDArray[np.float64]
 DORMANT, CHURNED = STAGES.index("dormant"), STAGES.index("churned")
+CHUNK = 5_000
 OUTPUTS = ("interval", "dormant_day", "churned_day", "stage", "rfm_r", "rfm_f", "rfm_m", "segment")
 
 
@@ -63,16 +64,26 @@ class Scores:
     shop_interval: float
 
 
-def score(inputs: Inputs, *, as_of_day: int, policy: LifecyclePolicy, zone: ZoneInfo) -> Scores:
+def score(
+    inputs: Inputs,
+    *,
+    as_of_day: int,
+    policy: LifecyclePolicy,
+    zone: ZoneInfo,
+    shop_interval: float | None = None,
+    rfm_scores: tuple[Ints, Ints, Ints] | None = None,
+) -> Scores:
+    """Score `inputs`. The shop's interval and the RFM quintiles are computed over `inputs`
+    (everyone), unless given: an incremental refresh scores a few profiles with the shop's
+    stored interval and the quintiles ranked over every buyer (-1 for non-buyers)."""
     purchases = inputs.purchase_days
     buyer = purchases > 0
     last_day = np.where(buyer, local_days(inputs.last_order_seconds, zone), 0)
     own = np.where(
         purchases >= policy.min_purchases_for_own_interval, inputs.mean_repeat_days, np.nan
     )
-    shop_interval = (
-        float(np.nanmedian(own)) if np.isfinite(own).any() else policy.fallback_interval_days
-    )
+    if shop_interval is None:
+        shop_interval = shop_interval_days(own, policy)
     interval = np.where(np.isnan(own), shop_interval, own)
     dormant_on, churned_on = thresholds(last_day.astype(np.float64), interval, policy)
     deleted = inputs.deleted_staff
@@ -80,7 +91,7 @@ def score(inputs: Inputs, *, as_of_day: int, policy: LifecyclePolicy, zone: Zone
     churned_on = np.where(deleted & (deleted_on < churned_on), deleted_on, churned_on)
     names = current_stages(inputs.order_stage, dormant_on, churned_on, deleted & ~buyer, as_of_day)
     codes = {name: code for code, name in enumerate(STAGES)}
-    stage = np.array([codes[name] for name in names], dtype=np.int64)
+    stage = np.array([codes[name] for name in names], dtype=np.int64) if names else _none(0)
     when = np.where(stage == DORMANT, dormant_on, np.where(stage == CHURNED, churned_on, last_day))
     columns: dict[str, NDArray[Any]] = {
         "interval": np.where(buyer, np.round(interval, 4), np.nan),
@@ -90,22 +101,43 @@ def score(inputs: Inputs, *, as_of_day: int, policy: LifecyclePolicy, zone: Zone
         "when": when.astype(np.int64),
         "last_day": last_day,
     }
-    columns |= _rfm(buyer, as_of_day - last_day, purchases, inputs.net_revenue_fen)
+    if rfm_scores is None:
+        rfm_scores = rfm_quintiles(as_of_day - last_day, purchases, inputs.net_revenue_fen)
+    columns |= _rfm(*rfm_scores)
     return Scores(columns, shop_interval)
 
 
-def _rfm(buyer: NDArray[np.bool_], recency: Ints, purchases: Ints, net: Ints) -> dict[str, Ints]:
-    result = {name: np.full(buyer.size, -1, dtype=np.int64) for name in ("rfm_r", "rfm_f", "rfm_m")}
-    result["segment"] = np.full(buyer.size, -1, dtype=np.int64)
-    if not buyer.any():
-        return result
-    r = rfm.quintile_scores(recency[buyer].astype(np.float64), higher_is_better=False)
-    f = rfm.quintile_scores(purchases[buyer].astype(np.float64))
-    m = rfm.quintile_scores(net[buyer].astype(np.float64))
-    codes = {name: code for code, name in enumerate(rfm.SEGMENTS)}
-    result["rfm_r"][buyer], result["rfm_f"][buyer], result["rfm_m"][buyer] = r, f, m
-    result["segment"][buyer] = [codes[name] for name in rfm.segment_names(r, f, m)]
-    return result
+def shop_interval_days(own: Floats, policy: LifecyclePolicy) -> float:
+    """The shop's interval: the median own interval of the customers who have one."""
+    return float(np.nanmedian(own)) if np.isfinite(own).any() else policy.fallback_interval_days
+
+
+def rfm_quintiles(recency: Ints, purchases: Ints, net: Ints) -> tuple[Ints, Ints, Ints]:
+    """R, F and M scores ranked among the buyers (purchases > 0); -1 for the others."""
+    buyer = purchases > 0
+    result = tuple(_none(buyer.size) for _ in range(3))
+    if buyer.any():
+        result[0][buyer] = rfm.quintile_scores(
+            recency[buyer].astype(np.float64), higher_is_better=False
+        )
+        result[1][buyer] = rfm.quintile_scores(purchases[buyer].astype(np.float64))
+        result[2][buyer] = rfm.quintile_scores(net[buyer].astype(np.float64))
+    return result[0], result[1], result[2]
+
+
+def _rfm(r: Ints, f: Ints, m: Ints) -> dict[str, Ints]:
+    """The RFM columns and the segment code (-1 where not scored)."""
+    segment = _none(r.size)
+    scored = r > 0
+    if scored.any():
+        codes = {name: code for code, name in enumerate(rfm.SEGMENTS)}
+        names = rfm.segment_names(r[scored], f[scored], m[scored])
+        segment[scored] = [codes[name] for name in names]
+    return {"rfm_r": r, "rfm_f": f, "rfm_m": m, "segment": segment}
+
+
+def _none(size: int) -> Ints:
+    return np.full(size, -1, dtype=np.int64)
 
 
 def timeline(
@@ -123,10 +155,18 @@ def timeline(
 def score_all(
     session: Session, *, as_of: date, policy: LifecyclePolicy, zone: ZoneInfo
 ) -> ScoreResult:
-    inputs, old = _read_profiles(session)
+    """Score every profile (the shop's interval and the quintiles over everyone)."""
+    inputs, old = read_profiles(session, None)
     if inputs.customer.size == 0:
         return ScoreResult(0, 0, 0, policy.fallback_interval_days)
     scores = score(inputs, as_of_day=day_number(as_of), policy=policy, zone=zone)
+    return apply_scores(session, inputs, old, scores)
+
+
+def apply_scores(
+    session: Session, inputs: Inputs, old: dict[str, NDArray[Any]], scores: Scores
+) -> ScoreResult:
+    """Write the scores that differ from `old`, and record the stage changes."""
     new = scores.columns
     changed = np.zeros(inputs.customer.size, dtype=bool)
     for name in OUTPUTS:
@@ -151,7 +191,12 @@ def _code(column: Any, names: tuple[str, ...]) -> Any:
     return case({name: code for code, name in enumerate(names)}, value=column, else_=-1)
 
 
-def _read_profiles(session: Session) -> tuple[Inputs, dict[str, NDArray[Any]]]:
+def read_profiles(
+    session: Session, customers: Ints | None
+) -> tuple[Inputs, dict[str, NDArray[Any]]]:
+    """What scoring reads of the profiles of `customers` (sorted; None: everyone), and their
+    stored scores."""
+
     def day(column: Any) -> Any:
         return func.coalesce(epoch_seconds(column), -86_400)
 
@@ -171,7 +216,15 @@ def _read_profiles(session: Session) -> tuple[Inputs, dict[str, NDArray[Any]]]:
         *(func.coalesce(column, -1).label(column.key) for column in (P.rfm_r, P.rfm_f, P.rfm_m)),
         _code(P.rfm_segment, rfm.SEGMENTS).label("segment"),
     ).order_by(P.customer_id)
-    columns = read_columns(session, query, floats=("mean", "interval"))
+    floats = ("mean", "interval")
+    if customers is None:
+        columns = read_columns(session, query, floats=floats)
+    else:
+        parts = [
+            read_columns(session, query.where(P.customer_id.in_(chunk)), floats=floats)
+            for chunk in _chunks(customers)
+        ]
+        columns = {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
     for name in ("deleted_on", "dormant_day", "churned_day"):
         columns[name] //= 86_400
     mean = columns["mean"]
@@ -186,6 +239,14 @@ def _read_profiles(session: Session) -> tuple[Inputs, dict[str, NDArray[Any]]]:
         deleted_staff_day=columns["deleted_on"],
     )
     return inputs, {name: columns[name] for name in OUTPUTS}
+
+
+def _chunks(customers: Ints) -> list[list[int]]:
+    """At least one (possibly empty) chunk, so that the columns are always defined."""
+    return [
+        customers[start : start + CHUNK].tolist()
+        for start in range(0, max(customers.size, 1), CHUNK)
+    ]
 
 
 def _reconcile_timeline(session: Session, customers: Ints, stage: Ints, when: Ints) -> Ints:

@@ -7,7 +7,8 @@ as `json.dumps` writes it), so the ORM reads them back unchanged.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -32,6 +33,55 @@ PROFILE_COLUMNS = (
     "rfm_r", "rfm_f", "rfm_m", "rfm_segment",
 )  # fmt: skip
 TRANSITION_COLUMNS = ("customer_id", "from_stage", "to_stage", "changed_on")
+SQLITE_PRAGMAS = (
+    "PRAGMA cache_size = -262144",  # 256 MiB
+    "PRAGMA temp_store = MEMORY",
+)
+
+
+@contextmanager
+def indexes_rebuilt(session: Session) -> Iterator[None]:
+    """SQLite: drop the indexes of the profile tables for a bulk rewrite of every row and build
+    them again afterwards (one sort each, instead of a B-tree insert per row), inside the
+    caller's transaction. PostgreSQL keeps them (dropping one would lock readers out)."""
+    connection = session.connection()
+    indexes = [
+        index
+        for name in (CustomerProfile.__tablename__, StageTransition.__tablename__)
+        for index in sorted(
+            CustomerProfile.metadata.tables[name].indexes, key=lambda index: str(index.name)
+        )
+    ]
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    for index in indexes:
+        index.drop(connection)
+    yield
+    for index in indexes:
+        index.create(connection)
+
+
+@contextmanager
+def sqlite_tuned(session: Session) -> Iterator[None]:
+    """SQLite: a larger page cache and in-memory temporary sorts for this connection while a
+    refresh runs (it reads tables of hundreds of MiB, much of it by index), then the connection's
+    own settings again (it goes back to the pool); nothing on PostgreSQL."""
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    previous = [
+        f"PRAGMA {name} = {connection.exec_driver_sql(f'PRAGMA {name}').scalar()}"
+        for name in ("cache_size", "temp_store")
+    ]
+    for pragma in SQLITE_PRAGMAS:
+        connection.exec_driver_sql(pragma)
+    try:
+        yield
+    finally:
+        for pragma in previous:
+            connection.exec_driver_sql(pragma)
 
 
 def delete_profiles(session: Session, customer_ids: Sequence[int] | None) -> None:

@@ -29,12 +29,20 @@ def refresh(
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="Compute stages as of this date (YYYY-MM-DD).")
     ] = None,
-    full: Annotated[bool, typer.Option("--full", help="Recompute every customer.")] = False,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full",
+            help="Recompute every customer, re-estimate the shop's interval and the CLV model,"
+            " and re-score everyone's CLV (run it daily).",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Compute every customer's profile: orders, revenue, repeat intervals, category
-    preferences, reachability, lifecycle stage, RFM and CLV. Incremental by default. Then
-    recompute rule tags and materialise every saved segment."""
+    preferences, reachability, lifecycle stage, RFM and CLV. Incremental by default: the
+    customers changed since the last refresh, and the scores that moved (docs/metrics.md).
+    Then recompute rule tags and materialise every saved segment."""
     context = cli_context(ctx)
     day = parse_day(as_of, "--as-of") or datetime.now(context.settings.timezone).date()
     result = do_refresh(context.engine(), as_of=day, zone=context.settings.timezone, full=full)
