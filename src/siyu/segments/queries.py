@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
 from siyu.analytics.tables import CustomerProfile
@@ -101,10 +101,10 @@ def count_history(session: Session, segment_id: int) -> list[dict[str, Any]]:
     ]
 
 
-def member_rows(session: Session, segment_id: int) -> Iterator[MemberRow]:
+def members_query(*where: ColumnElement[bool]) -> Select[*tuple[Any, ...]]:
     """The materialised members with a few profile columns (no PII), by customer id."""
     profile = CustomerProfile
-    rows = session.execute(
+    return (
         select(
             SegmentMember.customer_id,
             SegmentMember.entered_at,
@@ -117,11 +117,15 @@ def member_rows(session: Session, segment_id: int) -> Iterator[MemberRow]:
             profile.last_order_at,
         )
         .outerjoin(profile, profile.customer_id == SegmentMember.customer_id)
-        .where(SegmentMember.segment_id == segment_id)
+        .where(*where)
         .order_by(SegmentMember.customer_id)
-        .execution_options(yield_per=5_000)
     )
-    for row in rows:
+
+
+def member_rows(session: Session, segment_id: int) -> Iterator[MemberRow]:
+    """Every materialised member of the segment (see `members_query`), streamed."""
+    query = members_query(SegmentMember.segment_id == segment_id)
+    for row in session.execute(query.execution_options(yield_per=5_000)):
         yield MemberRow(*row)
 
 

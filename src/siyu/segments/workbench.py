@@ -13,7 +13,6 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select, true
 from sqlalchemy.orm import Session
 
-from siyu.analytics.tables import CustomerProfile
 from siyu.segments.catalogue import StoreCatalogue
 from siyu.segments.compile import audience
 from siyu.segments.errors import RuleError
@@ -21,7 +20,7 @@ from siyu.segments.evaluation import Evaluation
 from siyu.segments.explain import explain
 from siyu.segments.membership import saved_rule
 from siyu.segments.parse import parse_rule
-from siyu.segments.queries import MemberRow
+from siyu.segments.queries import MemberRow, members_query
 from siyu.segments.tables import Segment, SegmentMember
 
 Scope = ColumnElement[bool]
@@ -72,26 +71,8 @@ def member_page(
     session: Session, segment_id: int, scope: Scope, *, limit: int, offset: int
 ) -> tuple[list[MemberRow], int]:
     """A page of the materialised members (by customer id) and how many there are in scope."""
-    profile = CustomerProfile
     where = (SegmentMember.segment_id == segment_id, scope)
-    rows = session.execute(
-        select(
-            SegmentMember.customer_id,
-            SegmentMember.entered_at,
-            profile.stage,
-            profile.rfm_segment,
-            profile.orders,
-            profile.net_revenue_fen,
-            profile.clv_fen,
-            profile.p_alive,
-            profile.last_order_at,
-        )
-        .outerjoin(profile, profile.customer_id == SegmentMember.customer_id)
-        .where(*where)
-        .order_by(SegmentMember.customer_id)
-        .limit(limit)
-        .offset(offset)
-    ).all()
+    rows = session.execute(members_query(*where).limit(limit).offset(offset)).all()
     total = session.scalar(select(func.count()).select_from(SegmentMember).where(*where))
     return [MemberRow(*row) for row in rows], int(total or 0)
 
