@@ -18,6 +18,8 @@ from siyu.engage.journeys import steps
 from siyu.engage.journeys.tables import Journey, JourneyEnrolment, JourneyStepLog, StaffTask
 from siyu.engage.settings import EngageSettings
 from siyu.engage.tables import OutboxMessage
+from siyu.loyalty.coupons import CouponTemplateSpec, create_template
+from siyu.loyalty.tables import Coupon
 from siyu.segments.tables import CustomerTag, Segment, SegmentEvent, SegmentMember, Tag
 from siyu.workers.jobs import JobRunner
 from siyu.workers.registry import JOBS
@@ -38,6 +40,7 @@ from tests.engage.journeys.helpers import (
 )
 
 TICK = NOW + hours(2)
+Enrolment = JourneyEnrolment
 DAY = timedelta(days=1)
 
 
@@ -325,3 +328,36 @@ def test_the_workers_scheduler_ticks_enabled_journeys(engine: Engine) -> None:
     [ticked] = [o for o in scheduler.run_due(TICK) if o.name == "journeys.tick"]
     assert (ticked.status, ticked.detail) == ("ok", "1 journeys: 1 enrolled, 1 messages planned")
     assert [row[:3] for row in outbox(engine)] == [(key(journey, 1, who), who, "queued")]
+
+
+def test_a_coupon_step_issues_one_coupon_per_contacted_customer_once(engine: Engine) -> None:
+    who = customers(engine, 20)
+    paid_orders(engine, who)
+    with transaction(engine) as session:
+        spec = CouponTemplateSpec(name="复购券", kind="amount_off", valid_days=30,
+                                  amount_off_fen=1_000, per_customer_limit=5)  # fmt: skip
+        template = create_template(session, spec).id
+    doc = document(
+        {"type": "order_paid"}, [{"type": "coupon", "template_id": template}], holdout_share=0.3
+    )
+    make_journey(engine, doc)
+    first = run(engine, TICK).journeys[0]
+    again = run(engine, TICK + DAY).journeys[0]
+    with transaction(engine) as session:
+        held = set(session.scalars(select(Enrolment.customer_id).where(Enrolment.holdout)))
+        coupons = session.execute(select(Coupon.customer_id, Coupon.source)).all()
+    assert sorted(customer for customer, _ in coupons) == sorted(set(who) - held)
+    assert {source for _, source in coupons} == {"journey"}
+    assert (first.coupons, again.coupons) == (len(who) - len(held), 0)
+    assert 0 < len(held) < len(who)
+
+
+def test_a_coupon_step_with_an_unknown_template_is_reported_not_raised(engine: Engine) -> None:
+    [who] = customers(engine, 1)
+    paid_orders(engine, [who])
+    make_journey(engine, document({"type": "order_paid"}, [{"type": "coupon", "template_id": 999}]))
+    report = run(engine, TICK).journeys[0]
+    assert report.coupons == 0
+    assert len(report.problems) == 1
+    assert report.problems[0].startswith("step 1: ")
+    assert "999" in report.problems[0]

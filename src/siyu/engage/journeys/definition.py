@@ -222,7 +222,17 @@ class StaffTaskStep(Strict):
     due_days: int = Field(default=1, ge=0, le=60)
 
 
-Step = Annotated[Wait | Condition | Send | AddTag | StaffTaskStep, Field(discriminator="type")]
+class IssueCoupon(Strict):
+    """One coupon of a template (siyu coupon …) to each customer at this step, within the
+    template's per-customer limit; at most one per step and enrolment day."""
+
+    type: Literal["coupon"]
+    template_id: int = Field(ge=1, le=2**62)
+
+
+Step = Annotated[
+    Wait | Condition | Send | AddTag | StaffTaskStep | IssueCoupon, Field(discriminator="type")
+]
 
 
 class JourneyDefinition(Strict):

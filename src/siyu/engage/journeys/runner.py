@@ -41,6 +41,7 @@ class JourneyTick:
     suppressed: Counter[str] = field(default_factory=Counter)
     tagged: int = 0
     tasks: int = 0
+    coupons: int = 0
     problems: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -56,6 +57,7 @@ class JourneyTick:
             "suppressed": dict(self.suppressed),
             "tagged": self.tagged,
             "tasks": self.tasks,
+            "coupons": self.coupons,
             "problems": self.problems,
         }
 
@@ -104,6 +106,7 @@ def run_journey(
         result.suppressed.update(outcome.sends.suppressed)
         result.tagged += outcome.tagged
         result.tasks += outcome.tasks
+        result.coupons += outcome.coupons
         if outcome.failed:
             result.problems.append(f"step {number}: {outcome.failed}")
     session.flush()

@@ -23,10 +23,19 @@ from siyu.db.types import UTCDateTime
 from siyu.engage.content import Content
 from siyu.engage.governor.policy import ContactPolicy
 from siyu.engage.journeys.conditions import condition_clause
-from siyu.engage.journeys.definition import AddTag, Condition, Send, StaffTaskStep, Step, Wait
+from siyu.engage.journeys.definition import (
+    AddTag,
+    Condition,
+    IssueCoupon,
+    Send,
+    StaffTaskStep,
+    Step,
+    Wait,
+)
 from siyu.engage.journeys.tables import JourneyEnrolment, JourneyStepLog, StaffTask
 from siyu.engage.planner import PlanBatch, PlanReport, plan
 from siyu.errors import SiyuError
+from siyu.loyalty.coupons import issue_coupons
 from siyu.segments.tags import add_tag, ensure_tag
 
 Enrolment = JourneyEnrolment
@@ -61,6 +70,7 @@ class StepOutcome:
     sends: PlanReport = field(default_factory=PlanReport)
     tagged: int = 0
     tasks: int = 0
+    coupons: int = 0
     failed: str = ""
 
 
@@ -80,13 +90,15 @@ def run_step(session: Session, step: Step, context: StepContext) -> StepOutcome:
         outcome.tagged, outcome.failed = _tag(session, step, context)
     elif isinstance(step, StaffTaskStep):
         outcome.tasks = _task(session, step, context)
+    elif isinstance(step, IssueCoupon):
+        outcome.coupons, outcome.failed = _coupon(session, step, context)
     _advance(session, context, context.number + 1, context.now)
     return outcome
 
 
 def _log(session: Session, step: Step, context: StepContext) -> int:
     """One log row per due enrolment (holdout ones say so); the number of enrolments due."""
-    acting = step.type in ("send", "tag", "task")
+    acting = step.type in ("send", "tag", "task", "coupon")
     outcome: Any = (
         case((Enrolment.holdout, literal("held_out")), else_=literal(step.type))
         if acting
@@ -203,16 +215,7 @@ def _send(session: Session, step: Send, context: StepContext) -> PlanReport:
         ).all()
         batch = PlanBatch(slot="groups", group_chat_ids=list(chats), **common)
         return plan(session, [batch], policy=context.policy, now=context.now)
-    by_day: dict[str, list[int]] = {}
-    rows = session.execute(
-        select(Enrolment.customer_id, Enrolment.enrolled_at)
-        .where(context.due(), Enrolment.holdout.is_(False))
-        .order_by(Enrolment.customer_id)
-    ).all()
-    for customer, enrolled_at in rows:
-        by_day.setdefault(enrolled_at.astimezone(context.zone).date().isoformat(), []).append(
-            customer
-        )
+    by_day = _acting_by_day(session, context)
     batches = [PlanBatch(slot=day, customer_ids=ids, **common) for day, ids in by_day.items()]
     return plan(session, batches, policy=context.policy, now=context.now)
 
@@ -226,6 +229,37 @@ def _tag(session: Session, step: AddTag, context: StepContext) -> tuple[int, str
     except SiyuError as error:
         return 0, error.message
     return change.added, ""
+
+
+def _coupon(session: Session, step: IssueCoupon, context: StepContext) -> tuple[int, str]:
+    """Issue per enrolment day, keyed by the step and the day: a re-run issues nothing twice,
+    and a customer enrolled again on another day (a new order) gets that day's coupon."""
+    issued = 0
+    for day, customers in _acting_by_day(session, context).items():
+        try:
+            result = issue_coupons(
+                session, template_id=step.template_id, customer_ids=customers,
+                source="journey", now=context.now, issue_key=f"{context.source}:{day}",
+            )  # fmt: skip
+        except SiyuError as error:
+            return issued, error.message
+        issued += result.issued
+    return issued, ""
+
+
+def _acting_by_day(session: Session, context: StepContext) -> dict[str, list[int]]:
+    """The due, contacted (not held out) customers by their enrolment day (merchant zone)."""
+    by_day: dict[str, list[int]] = {}
+    rows = session.execute(
+        select(Enrolment.customer_id, Enrolment.enrolled_at)
+        .where(context.due(), Enrolment.holdout.is_(False))
+        .order_by(Enrolment.customer_id)
+    ).all()
+    for customer, enrolled_at in rows:
+        by_day.setdefault(enrolled_at.astimezone(context.zone).date().isoformat(), []).append(
+            customer
+        )
+    return by_day
 
 
 def _task(session: Session, step: StaffTaskStep, context: StepContext) -> int:
