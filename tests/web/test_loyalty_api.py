@@ -274,3 +274,45 @@ def test_distributors_their_ledger_and_a_referral_tree(site: Site) -> None:
     )
     assert [node["status"] for node in tree["invitees"]] == ["pending", "flagged"]
     assert missing.status_code == 404
+
+
+def test_distributors_are_appointed_bound_and_paid_through_the_api(site: Site) -> None:
+    owner, bound = site.customers["C1"], site.customers["C3"]
+    with site.client("operator") as client:
+        made = client.post(
+            "/api/v1/loyalty/distributors",
+            json={"customer_id": owner, "commission_bp": 800, "attribution_days": 60},
+        )
+        distributor = made.json()["id"]
+        both = client.post(
+            "/api/v1/loyalty/distributors",
+            json={"customer_id": owner, "staff_userid": "guide_a"},
+        )
+        first = client.post(
+            f"/api/v1/loyalty/distributors/{distributor}/bind", json={"customer_id": bound}
+        )
+        again = client.post(
+            f"/api/v1/loyalty/distributors/{distributor}/bind", json={"customer_id": bound}
+        )
+        owed_nothing = client.post(
+            f"/api/v1/loyalty/distributors/{distributor}/payouts", json={"amount_fen": 100}
+        )
+    with site.client("analyst") as client:
+        refused = client.post(
+            f"/api/v1/loyalty/distributors/{distributor}/bind", json={"customer_id": owner}
+        )
+    assert made.status_code == 201
+    assert (made.json()["customer_id"], made.json()["commission_bp"]) == (owner, 800)
+    assert made.json()["bound_customers"] == 0
+    assert both.status_code == 422
+    assert (first.json(), again.json()) == (
+        {"customer_id": bound, "bound": True},
+        {"customer_id": bound, "bound": False},
+    )
+    assert owed_nothing.status_code == 409
+    assert refused.status_code == 403
+    with transaction(site.engine) as session:
+        actions = session.scalars(
+            select(AuditEntry.action).where(AuditEntry.action.like("distributor.%"))
+        ).all()
+    assert sorted(actions) == ["distributor.add", "distributor.bind"]

@@ -16,7 +16,13 @@ from siyu.errors import InvalidInputError
 from siyu.loyalty.coupon_audiences import issue_to_segment
 from siyu.loyalty.coupon_results import coupon_results
 from siyu.loyalty.coupons import CouponTemplateSpec, create_template
-from siyu.loyalty.distributor_views import commission_ledger, list_distributors
+from siyu.loyalty.distributor_views import (
+    commission_ledger,
+    get_distributor,
+    list_distributors,
+    staff_id_for,
+)
+from siyu.loyalty.distributors import bind_customer, create_distributor, pay_out
 from siyu.loyalty.errors import LoyaltyErrorCode as Code
 from siyu.loyalty.overview import flagged_referrals, list_templates, tier_counts
 from siyu.loyalty.points import adjust_points, ledger_count, points_balance, points_history
@@ -38,7 +44,12 @@ from siyu.web.api.loyalty_schemas import (
     CouponResultsOut,
     CouponTemplateIn,
     CouponTemplateOut,
+    DistributorBindIn,
+    DistributorBindOut,
+    DistributorIn,
     DistributorOut,
+    PayoutIn,
+    PayoutOut,
     PointsAdjustIn,
     PointsBalanceOut,
     PointsEntryOut,
@@ -245,3 +256,48 @@ def _aware(moment: datetime | None, name: str) -> datetime | None:
     if not EARLIEST <= moment.year <= LATEST:
         raise InvalidInputError(f"{name} {moment.isoformat()} is outside {EARLIEST}..{LATEST}")
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+@router.post("/distributors", response_model=DistributorOut, status_code=201)
+def add_distributor(body: DistributorIn, session: DbSession, actor: CurrentActor) -> DistributorOut:
+    """Appoint a distributor (a customer is tagged 身份/合伙人, the built-in `partner`)."""
+    require(actor, Permission.LOYALTY)
+    staff_id = staff_id_for(session, body.staff_userid) if body.staff_userid else None
+    view = create_distributor(
+        session, commission_bp=body.commission_bp, attribution_days=body.attribution_days,
+        now=datetime.now(UTC), customer_id=body.customer_id, staff_id=staff_id,
+    )  # fmt: skip
+    record(session, actor, "distributor.add", f"distributor:{view.id}", code=view.code)
+    return DistributorOut.model_validate(get_distributor(session, view.id))
+
+
+@router.post("/distributors/{distributor_id}/bind", response_model=DistributorBindOut)
+def bind(
+    distributor_id: IdPath, body: DistributorBindIn, session: DbSession, actor: CurrentActor
+) -> DistributorBindOut:
+    """Bind a customer to the distributor by hand (the first binding wins)."""
+    require(actor, Permission.LOYALTY)
+    access_customer(session, actor, body.customer_id)
+    bound = bind_customer(
+        session, distributor_id=distributor_id, customer_id=body.customer_id,
+        now=datetime.now(UTC),
+    )  # fmt: skip
+    if bound:
+        target = f"distributor:{distributor_id}"
+        record(session, actor, "distributor.bind", target, customer_id=body.customer_id)
+    return DistributorBindOut(customer_id=body.customer_id, bound=bound)
+
+
+@router.post("/distributors/{distributor_id}/payouts", response_model=PayoutOut)
+def payout(
+    distributor_id: IdPath, body: PayoutIn, session: DbSession, actor: CurrentActor
+) -> PayoutOut:
+    """Record a payout; refused (409) beyond what the distributor is owed."""
+    require(actor, Permission.LOYALTY)
+    left = pay_out(
+        session, distributor_id=distributor_id, amount_fen=body.amount_fen,
+        operator=actor.username, now=datetime.now(UTC),
+    )  # fmt: skip
+    record(session, actor, "distributor.payout", f"distributor:{distributor_id}",
+           amount_fen=body.amount_fen)  # fmt: skip
+    return PayoutOut(distributor_id=distributor_id, paid_fen=body.amount_fen, balance_fen=left)

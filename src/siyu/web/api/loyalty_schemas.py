@@ -175,6 +175,34 @@ class ReviewIn(BaseModel):
     approve: bool = Field(description="true approves (the referral may then be rewarded)")
 
 
+class DistributorIn(BaseModel):
+    """A distributing customer (`customer_id`) or a staff member (`staff_userid`), not both."""
+
+    customer_id: int | None = Field(default=None, ge=1, le=2**62)
+    staff_userid: str | None = Field(default=None, min_length=1, max_length=64, pattern=NO_NUL)
+    commission_bp: int = Field(default=1000, ge=0, le=10_000, description="1000 = 10%")
+    attribution_days: int = Field(default=30, ge=1, le=3650)
+
+
+class DistributorBindIn(BaseModel):
+    customer_id: int = Field(ge=1, le=2**62)
+
+
+class DistributorBindOut(BaseModel):
+    customer_id: int
+    bound: bool = Field(description="false: bound already (the first binding wins) or the owner")
+
+
+class PayoutIn(BaseModel):
+    amount_fen: int = Field(ge=1, le=10**12, description="Paid out, at most what is owed")
+
+
+class PayoutOut(BaseModel):
+    distributor_id: int
+    paid_fen: int
+    balance_fen: int
+
+
 class DistributorOut(Out):
     id: int
     code: str
