@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import Engine, select
 
 from siyu.db.engine import transaction
+from siyu.engage.campaigns import actions
 from siyu.engage.campaigns.actions import (
     CampaignSpec,
     VariantSpec,
@@ -224,3 +225,21 @@ def test_two_launches_at_once_plan_once(engine: Engine) -> None:
     assert sorted(report["launched"] for report in reports) == [False, True]  # type: ignore[type-var]
     counts = table_counts(engine)
     assert (counts["campaign_recipients"], counts["outbox_messages"]) == (30, 27)
+
+
+def test_a_second_campaign_of_the_same_name_is_refused_even_past_the_check(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    audience = make_audience(engine, {"loyal": 2})
+    first = create(engine, audience.segment)
+    with pytest.raises(CampaignError, match="exists already"):
+        create(engine, audience.segment)  # the check sees the first one
+    # two creates at once: both pass the check before either has inserted
+    monkeypatch.setattr(actions, "_check", lambda session, spec, now: None)
+    spec = CampaignSpec(name="春季焕新", segment=audience.segment, channel="console",
+                        variants=[VariantSpec("a", "您好", 1)])  # fmt: skip
+    with transaction(engine) as session:
+        with pytest.raises(CampaignError, match="exists already"):
+            actions.create_campaign(session, spec, actor=None, now=NOW)
+        names = session.scalars(select(Campaign.id)).all()  # the session is still usable
+    assert names == [first]

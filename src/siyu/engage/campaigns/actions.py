@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from siyu.engage.campaigns.errors import CampaignError, CampaignErrorCode
@@ -92,8 +93,11 @@ def create_campaign(
         created_at=now,
         updated_at=now,
     )
-    session.add(campaign)
-    session.flush()
+    try:
+        with session.begin_nested():  # two creates at once: the second loses cleanly
+            session.add(campaign)
+    except IntegrityError as error:
+        raise _invalid(f"name: a campaign {campaign.name!r} exists already") from error
     session.add_all(
         CampaignVariant(
             campaign_id=campaign.id, key=v.key, weight=v.weight, text=v.text,
