@@ -1,12 +1,15 @@
-"""`siyu customers show|find|unmerge`."""
+"""`siyu customers show|find|unmerge|set-attribute|load-attributes`."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from siyu.cli.context import cli_context, emit_json
+from siyu.customers.attributes import load_attributes, set_attributes
 from siyu.customers.merge import do_unmerge
 from siyu.customers.queries import CustomerView, find_customers, get_customer
 from siyu.db.engine import transaction
@@ -89,3 +92,35 @@ def _print(view: CustomerView) -> None:
             f"  merge {merge.merge_id}: {merge.merged_id} → {merge.kept_id} on {merge.reason} "
             f"({merge.source}){undone}"
         )
+
+
+@app.command("set-attribute")
+def set_attribute(
+    ctx: typer.Context,
+    customer_id: Annotated[int, typer.Argument(metavar="ID", help="Customer id.")],
+    name: Annotated[str, typer.Argument(help="Attribute name, e.g. birthday.")],
+    value: Annotated[str, typer.Argument(help="Its value (a birthday: YYYY-MM-DD or MM-DD).")],
+) -> None:
+    """Set one attribute that no export carries (the journeys' birthday trigger reads
+    `birthday`)."""
+    with transaction(cli_context(ctx).engine()) as session:
+        set_attributes(session, customer_id, {name: value}, now=datetime.now(UTC))
+    typer.echo(f"customer {customer_id}: {name} = {value.strip()}")
+
+
+@app.command("load-attributes")
+def load_attributes_command(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(metavar="FILE", help="UTF-8 CSV.", exists=True)],
+    as_json: JsonOption = False,
+) -> None:
+    """Load attributes from a CSV: a `customer_id` or `phone` column names the customer, every
+    other column is an attribute (`birthday`, …). Rejected rows are listed with their line."""
+    with transaction(cli_context(ctx).engine()) as session:
+        result = load_attributes(session, path, now=datetime.now(UTC))
+    if as_json:
+        emit_json(result.as_dict())
+        return
+    typer.echo(f"{result.values} values for {result.customers} customers from {result.rows} rows")
+    for line, reason in result.rejected:
+        typer.echo(f"line {line}: {reason}")
