@@ -12,11 +12,13 @@ from sqlalchemy import Engine, func, select
 
 from siyu.accounts.tables import WecomContact
 from siyu.commerce.tables import Order
+from siyu.customers.attributes import set_attributes
 from siyu.customers.merge import do_unmerge
 from siyu.customers.queries import get_customer
 from siyu.customers.tables import Customer, CustomerMerge
 from siyu.db.engine import transaction
 from siyu.engage.governor.consent import set_consent
+from siyu.engage.journeys.tables import CustomerAttribute
 from siyu.engage.tables import Consent
 from siyu.ingest.service import ImportOptions, import_file
 from siyu.segments.tables import CustomerTag, Tag
@@ -97,7 +99,7 @@ def consents_of(engine: Engine, customer_id: int) -> dict[tuple[str, str], tuple
         return {(row.channel, row.purpose): (row.granted, row.source) for row in rows}
 
 
-def test_consent_follows_the_person_and_an_opt_out_survives_the_merge(
+def test_consent_and_attributes_follow_the_person_and_an_opt_out_survives_the_merge(
     engine: Engine, tmp_path: Path
 ) -> None:
     load(engine, tmp_path, "a.csv", [
@@ -117,10 +119,18 @@ def test_consent_follows_the_person_and_an_opt_out_survives_the_merge(
             at = datetime(2026, 1, day, tzinfo=UTC)
             set_consent(session, customer_id=customer, channel=channel, purpose=purpose,
                         granted=granted, source=source, at=at)  # fmt: skip
+        set_attributes(session, kept, {"birthday": "05-01"}, now=at)
+        set_attributes(session, merged, {"birthday": "06-01", "city": "杭州"}, now=at)
     before = snapshot(engine, skip=("import_runs", "import_rejects", "customer_merges"))
 
     load(engine, tmp_path, "b.csv", ["B1,,13800138000,oUNION1,2026-02-01,30,Mini\n"])
     assert owner(engine, "M1") == kept
+    with transaction(engine) as session:
+        held = session.execute(select(CustomerAttribute.customer_id, CustomerAttribute.name,
+                                      CustomerAttribute.value)).all()  # fmt: skip
+    assert sorted(held) == sorted(
+        [(kept, "birthday", "05-01"), (kept, "city", "杭州"), (merged, "birthday", "06-01")]
+    )
     assert consents_of(engine, kept) == {
         ("sms", "marketing"): (False, "replied TD"),
         ("email", "marketing"): (False, "unsubscribe link"),

@@ -14,6 +14,7 @@ from siyu.customers.changes import mark_changed
 from siyu.customers.merge_consents import move_consents, restore_consents
 from siyu.customers.tables import BehaviourEvent, Customer, CustomerIdentity, CustomerMerge
 from siyu.db.base import table_of
+from siyu.engage.journeys.tables import CustomerAttribute
 from siyu.engage.tables import MessageInteraction, OutboxMessage
 from siyu.errors import InvalidInputError, NotFoundError
 from siyu.loyalty.tables import Coupon, InviteCode, PointsEntry, TierChange
@@ -29,6 +30,7 @@ MOVABLE: tuple[Table, ...] = tuple(
     )
 )
 TAGS = table_of(CustomerTag)
+ATTRIBUTES = table_of(CustomerAttribute)
 
 
 def do_merge(
@@ -42,6 +44,7 @@ def do_merge(
             session.execute(update(table).where(table.c.id.in_(ids)).values(customer_id=kept_id))
         moved[table.name] = ids
     moved["customer_tags"] = _move_tags(session, merged_id, kept_id)
+    moved["customer_attributes"] = _move_attributes(session, merged_id, kept_id)
     moved.update(move_consents(session, from_id=merged_id, to_id=kept_id))
     session.execute(update(Customer).where(Customer.id == merged_id).values(merged_into_id=kept_id))
     mark_changed(session, (kept_id, merged_id))
@@ -70,6 +73,25 @@ def _move_tags(session: Session, from_id: int, to_id: int) -> list[int]:
             .values(customer_id=to_id)
         )
     return tag_ids
+
+
+def _move_attributes(session: Session, from_id: int, to_id: int) -> list[str]:
+    """Move the attributes (a birthday, …) the kept customer lacks; its own values hold."""
+    held = select(ATTRIBUTES.c.name).where(ATTRIBUTES.c.customer_id == to_id)
+    names = list(
+        session.scalars(
+            select(ATTRIBUTES.c.name).where(
+                ATTRIBUTES.c.customer_id == from_id, ATTRIBUTES.c.name.not_in(held)
+            )
+        )
+    )
+    if names:
+        session.execute(
+            update(ATTRIBUTES)
+            .where(ATTRIBUTES.c.customer_id == from_id, ATTRIBUTES.c.name.in_(names))
+            .values(customer_id=to_id)
+        )
+    return names
 
 
 def _tags_with_exclusive_group(session: Session, customer_id: int) -> list[tuple[int, int | None]]:
@@ -116,6 +138,13 @@ def do_unmerge(session: Session, *, merged_id: int) -> CustomerMerge:
             .values(customer_id=merged_id)
         )
     restore_consents(session, merge.moved, kept_id=merge.kept_id, merged_id=merged_id)
+    names = merge.moved.get("customer_attributes", [])
+    if names:
+        session.execute(
+            update(ATTRIBUTES)
+            .where(ATTRIBUTES.c.customer_id == merge.kept_id, ATTRIBUTES.c.name.in_(names))
+            .values(customer_id=merged_id)
+        )
     session.execute(update(Customer).where(Customer.id == merged_id).values(merged_into_id=None))
     merge.undone_at = datetime.now(UTC)
     mark_changed(session, (merge.kept_id, merged_id))
