@@ -92,8 +92,10 @@ def test_every_console_string_has_a_chinese_translation() -> None:
     from siyu.analytics.tables import STAGES
     from siyu.commerce.tables import ORDER_STATUSES
     from siyu.customers.tables import IDENTITY_KINDS
+    from siyu.engage.journeys.templates import TEMPLATES
     from siyu.security.tables import ROLES
 
-    dynamic = {*SEGMENTS, *STAGES, *ORDER_STATUSES, *IDENTITY_KINDS, *ROLES}
+    descriptions = {template.description for template in TEMPLATES.values()}
+    dynamic = {*SEGMENTS, *STAGES, *ORDER_STATUSES, *IDENTITY_KINDS, *ROLES, *descriptions}
     missing = sorted((strings | dynamic) - set(catalog("zh_CN")))
     assert missing == []
