@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from siyu.errors import ConfigError
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
+DEFAULT_WEB_THREADS = 4  # docs/benchmarks.md "Console pages under load"
 
 
 def default_database_url(directory: Path | None = None) -> str:
@@ -23,6 +24,7 @@ def default_database_url(directory: Path | None = None) -> str:
 class Settings:
     database_url: str
     timezone_name: str = DEFAULT_TIMEZONE
+    web_threads: int = DEFAULT_WEB_THREADS  # threads per server process for the handlers
 
     @property
     def timezone(self) -> ZoneInfo:
@@ -40,7 +42,19 @@ class Settings:
         except (ZoneInfoNotFoundError, ValueError) as error:
             message = f"SIYU_TIMEZONE={timezone_name!r} is not a known time zone"
             raise ConfigError(message) from error
-        return cls(database_url=normalise_database_url(url), timezone_name=timezone_name)
+        return cls(
+            database_url=normalise_database_url(url),
+            timezone_name=timezone_name,
+            web_threads=_web_threads(env.get("SIYU_WEB_THREADS")),
+        )
+
+
+def _web_threads(text: str | None) -> int:
+    if not text:
+        return DEFAULT_WEB_THREADS
+    if not text.isdigit() or not 1 <= int(text) <= 1000:
+        raise ConfigError(f"SIYU_WEB_THREADS={text!r}: give a whole number from 1 to 1000")
+    return int(text)
 
 
 def normalise_database_url(url: str) -> str:

@@ -17,6 +17,7 @@ from siyu.security.tables import ROLES, ApiToken, LoginAttempt, User
 
 MAX_FAILURES = 5  # per username within the window
 FAILURE_WINDOW = timedelta(minutes=15)
+LAST_USED_PRECISION = timedelta(minutes=1)  # an API token's last use is recorded to the minute
 
 
 class LoginFailedError(SiyuError):
@@ -97,10 +98,15 @@ def create_token(session: Session, user: User, name: str) -> str:
 
 
 def user_for_token(session: Session, token: str) -> User | None:
+    """The token's user. `last_used_at` is kept to the minute: writing it on every request
+    would turn each read into a write, and every request of one client into a wait for the
+    same row lock."""
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
     if row is None:
         return None
-    row.last_used_at = datetime.now(UTC)
+    now = datetime.now(UTC)
+    if row.last_used_at is None or now - row.last_used_at >= LAST_USED_PRECISION:
+        row.last_used_at = now
     return session.get(User, row.user_id)
 
 
