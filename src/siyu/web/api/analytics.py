@@ -13,16 +13,10 @@ from siyu.analytics.refresh import refresh
 from siyu.errors import InvalidInputError
 from siyu.security.access import Permission, require
 from siyu.security.audit import record
+from siyu.web.api.schemas import in_api_range
 from siyu.web.deps import CurrentActor, DbSession, engine_of, settings_of
 
 router = APIRouter(tags=["analytics"])
-EARLIEST, LATEST = date(1900, 1, 1), date(9000, 12, 31)  # day arithmetic stays in range
-
-
-def _checked(day: date | None, name: str) -> date | None:
-    if day is not None and not EARLIEST <= day <= LATEST:
-        raise InvalidInputError(f"{name} {day} is outside {EARLIEST}..{LATEST}")
-    return day
 
 
 @router.get("/kpis")
@@ -37,8 +31,8 @@ def kpis(
     """The private-domain KPIs of a period (docs/metrics.md defines each)."""
     require(actor, Permission.READ)
     zone = settings_of(request).timezone
-    last = _checked(date_to, "to") or datetime.now(zone).date()
-    first = _checked(date_from, "from") or last - timedelta(days=364)
+    last = in_api_range(date_to, "to") or datetime.now(zone).date()
+    first = in_api_range(date_from, "from") or last - timedelta(days=364)
     if first > last:
         raise InvalidInputError(f"from {first} is after to {last}")
     result = compute_kpis(
@@ -58,7 +52,7 @@ def refresh_profiles(
     """Recompute profiles (incrementally unless `full`)."""
     require(actor, Permission.IMPORT)
     zone = settings_of(request).timezone
-    day = _checked(as_of, "as_of") or datetime.now(zone).date()
+    day = in_api_range(as_of, "as_of") or datetime.now(zone).date()
     session.commit()  # the refresh runs its own transaction: hold no write lock meanwhile
     result = refresh(engine_of(request), as_of=day, zone=zone, full=full)
     record(session, actor, "refresh", day.isoformat(), full=full)

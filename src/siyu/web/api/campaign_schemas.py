@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
 
-from siyu.web.api.schemas import MAX_ID
+from siyu.web.api.schemas import FIRST_YEAR, LAST_YEAR, MAX_ID
 
 
 def _plain(text: str) -> str:
@@ -22,8 +22,8 @@ def _plain(text: str) -> str:
 
 
 def _in_range(moment: datetime | None) -> datetime | None:
-    if moment is not None and not 1900 <= moment.year <= 9000:
-        raise ValueError("must be between the years 1900 and 9000")
+    if moment is not None and not FIRST_YEAR <= moment.year <= LAST_YEAR:
+        raise ValueError(f"must be between the years {FIRST_YEAR} and {LAST_YEAR}")
     return moment
 
 

@@ -12,7 +12,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from siyu.errors import InvalidInputError
 from siyu.loyalty.coupon_audiences import issue_to_segment
 from siyu.loyalty.coupon_results import coupon_results
 from siyu.loyalty.coupons import CouponTemplateSpec, create_template
@@ -61,7 +60,7 @@ from siyu.web.api.loyalty_schemas import (
     TierRecomputeIn,
     TierRecomputeOut,
 )
-from siyu.web.api.schemas import IdPath, Page
+from siyu.web.api.schemas import IdPath, Page, in_api_range
 from siyu.web.deps import CurrentActor, DbSession
 
 router = APIRouter(prefix="/loyalty", tags=["loyalty"])
@@ -79,7 +78,6 @@ ERROR_STATUS = {
     Code.MISSING_REASON.value: 422,
     "segment_not_found": 404,
 }
-EARLIEST, LATEST = 1900, 9000  # years: month and day arithmetic stays in range
 PageNumber = Annotated[int, Query(ge=1, le=100_000)]
 PageSize = Annotated[int, Query(ge=1, le=200)]
 
@@ -251,10 +249,9 @@ def ledger(
 
 def _aware(moment: datetime | None, name: str) -> datetime | None:
     """A time in range (a time without an offset is UTC)."""
+    moment = in_api_range(moment, name)
     if moment is None:
         return None
-    if not EARLIEST <= moment.year <= LATEST:
-        raise InvalidInputError(f"{name} {moment.isoformat()} is outside {EARLIEST}..{LATEST}")
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 

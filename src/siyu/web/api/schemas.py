@@ -8,10 +8,24 @@ from typing import Annotated, Any, Generic, TypeVar
 from fastapi import Path
 from pydantic import BaseModel, Field
 
+from siyu.errors import InvalidInputError
 from siyu.web.api.loyalty_schemas import MemberOut
 
 Item = TypeVar("Item")
 MAX_ID = 2**63 - 1
+FIRST_YEAR, LAST_YEAR = 1900, 9000  # dates the API takes: day and month arithmetic stays in range
+Moment = TypeVar("Moment", bound=date)
+
+
+def in_api_range(moment: Moment | None, name: str) -> Moment | None:
+    """The date or time as given, or InvalidInputError (422) outside the accepted years."""
+    if moment is not None and not FIRST_YEAR <= moment.year <= LAST_YEAR:
+        raise InvalidInputError(
+            f"{name} {moment.isoformat()} is outside the years {FIRST_YEAR} to {LAST_YEAR}"
+        )
+    return moment
+
+
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="A row id")]
 
 
