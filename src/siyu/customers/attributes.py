@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -123,23 +122,23 @@ def load_attributes(session: Session, path: Path, *, now: datetime) -> Attribute
 
 
 def _customer(session: Session, key: str, text: str) -> int:
+    """The live customer the row names (a merged-away id stands for the one it joined)."""
     if key == "customer_id":
         if not text.isdigit():
             raise InvalidInputError(f"customer_id {text!r} is not a number")
-        found: Iterable[int] = [int(text)]
+        customer = session.get(Customer, int(text))
+        missing = f"no customer {text}"
     else:
         phone = normalise_phone(text)
         if phone is None:
             raise InvalidInputError(f"phone {text!r} is not a full, unmasked number")
-        found = session.scalars(
-            select(CustomerIdentity.customer_id).where(
-                CustomerIdentity.kind == "phone", CustomerIdentity.value == phone
-            )
-        ).all()
-    ids = list(found)
-    if not ids:
-        raise InvalidInputError(f"no customer with phone {text}")
-    customer = session.get(Customer, ids[0])
+        holder = session.scalar(
+            select(CustomerIdentity.customer_id)
+            .where(CustomerIdentity.kind == "phone", CustomerIdentity.value == phone)
+            .limit(1)
+        )
+        customer = session.get(Customer, holder) if holder is not None else None
+        missing = f"no customer with phone {text}"
     if customer is None:
-        raise InvalidInputError(f"no customer {ids[0]}")
+        raise InvalidInputError(missing)
     return customer.merged_into_id or customer.id
