@@ -6,10 +6,12 @@ import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, or_, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from siyu.accounts.tables import StaffAccount
+from siyu.db.engine import transaction
 from siyu.errors import InvalidInputError, SiyuError
 from siyu.security.access import Actor
 from siyu.security.passwords import MIN_LENGTH, hash_password, verify_password
@@ -98,16 +100,35 @@ def create_token(session: Session, user: User, name: str) -> str:
 
 
 def user_for_token(session: Session, token: str) -> User | None:
-    """The token's user. `last_used_at` is kept to the minute: writing it on every request
-    would turn each read into a write, and every request of one client into a wait for the
-    same row lock."""
+    """The token's user. `last_used_at` is kept to the minute (writing it on every request
+    would turn each read into a write), and written by `_touch`, not in the request's
+    transaction: a request holding that row's lock while it waits for a handler thread would
+    block every other request of the client — on the threads it is waiting for."""
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
     if row is None:
         return None
     now = datetime.now(UTC)
     if row.last_used_at is None or now - row.last_used_at >= LAST_USED_PRECISION:
-        row.last_used_at = now
+        _touch(session.get_bind().engine, row.id, now)
     return session.get(User, row.user_id)
+
+
+def _touch(engine: Engine, token_id: int, now: datetime) -> None:
+    """Record a use in a transaction of its own that waits for no one: on PostgreSQL a row
+    another request is writing is skipped (SKIP LOCKED; that request records the minute).
+    SQLite has no row locks: its write waits at most for the writer in progress, and a busy
+    database only delays the record to a later request."""
+    stale = or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at <= now - LAST_USED_PRECISION)
+    claim = select(ApiToken.id).where(ApiToken.id == token_id, stale)
+    try:
+        with transaction(engine) as session:
+            session.execute(
+                update(ApiToken)
+                .where(ApiToken.id.in_(claim.with_for_update(skip_locked=True)))
+                .values(last_used_at=now)
+            )
+    except OperationalError:
+        return
 
 
 def _digest(token: str) -> str:
