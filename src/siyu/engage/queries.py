@@ -51,9 +51,11 @@ def list_messages(
     limit: int = 50,
     offset: int = 0,
     where: Sequence[ColumnElement[bool]] = (),
+    counts: bool = True,
 ) -> tuple[list[MessageRow], dict[str, int]]:
-    """The newest matching messages, and the count per state of all matching ones. `where`
-    adds conditions on the outbox (e.g. who may see which customers)."""
+    """The newest matching messages, and the count per state of all matching ones (none
+    without `counts`). `where` adds conditions on the outbox (e.g. who may see which
+    customers)."""
     if state is not None and state not in STATES:
         raise EngageError(
             EngageErrorCode.INVALID_REQUEST, f"state {state!r} is not one of {', '.join(STATES)}"
@@ -86,10 +88,13 @@ def list_messages(
         .limit(limit)
         .offset(offset)
     ).all()
-    counts = session.execute(
+    messages = [MessageRow(**row._mapping) for row in rows]
+    if not counts:
+        return messages, {}
+    by_state = session.execute(
         select(OutboxMessage.state, func.count()).where(*filters).group_by(OutboxMessage.state)
     ).all()
-    return [MessageRow(**row._mapping) for row in rows], {s: int(n) for s, n in sorted(counts)}
+    return messages, {state: int(n) for state, n in sorted(by_state)}
 
 
 def show_message(session: Session, reference: str) -> MessageDetail:

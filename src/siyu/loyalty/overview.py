@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from siyu.loyalty.coupons import CouponTemplateSpec, CouponTemplateView
-from siyu.loyalty.points import ledger_sum
+from siyu.loyalty.points import ledger_sum_query
 from siyu.loyalty.referrals import ReferralView, view_of
 from siyu.loyalty.tables import Coupon, CouponTemplate, MemberTier, Referral, TierLevel
 from siyu.loyalty.tiers import TierLevelSpec, list_levels, tier_of
@@ -57,27 +57,27 @@ def tier_counts(session: Session) -> list[TierCount]:
 
 def member_summary(session: Session, customer_id: int) -> MemberSummary:
     current = tier_of(session, customer_id)
-    held = session.scalar(
-        select(func.count())
-        .select_from(Coupon)
-        .where(Coupon.customer_id == customer_id, Coupon.status == "issued")
-    )
-    referrer = session.scalar(
-        select(Referral.inviter_id).where(
-            Referral.invitee_id == customer_id, Referral.status != "rejected"
+    held, referrer, invitees, balance = session.execute(  # one round trip for the 360
+        select(
+            select(func.count())
+            .where(Coupon.customer_id == customer_id, Coupon.status == "issued")
+            .scalar_subquery(),
+            select(Referral.inviter_id)
+            .where(Referral.invitee_id == customer_id, Referral.status != "rejected")
+            .limit(1)
+            .scalar_subquery(),
+            select(func.count())
+            .where(Referral.inviter_id == customer_id, Referral.status != "rejected")
+            .scalar_subquery(),
+            ledger_sum_query(customer_id).scalar_subquery(),
         )
-    )
-    invitees = session.scalar(
-        select(func.count())
-        .select_from(Referral)
-        .where(Referral.inviter_id == customer_id, Referral.status != "rejected")
-    )
+    ).one()
     return MemberSummary(
         tier=current.level.code if current else None,
         tier_name=current.level.name if current else None,
         tier_since=current.since if current else None,
         tier_period_ends_at=current.period_ends_at if current else None,
-        points_balance=ledger_sum(session, customer_id),
+        points_balance=int(balance or 0),
         coupons_held=int(held or 0),
         referrer_id=referrer,
         invitees=int(invitees or 0),

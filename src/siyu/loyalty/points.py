@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from siyu.customers.tables import Customer
@@ -57,12 +57,13 @@ class PointsBalance:
 
 def ledger_sum(session: Session, customer_id: int) -> int:
     """The balance: one indexed SUM over the customer's entries."""
-    total = session.scalar(
-        select(func.coalesce(func.sum(PointsEntry.points), 0)).where(
-            PointsEntry.customer_id == customer_id
-        )
+    return int(session.scalar(ledger_sum_query(customer_id)) or 0)
+
+
+def ledger_sum_query(customer_id: int) -> Select[int]:
+    return select(func.coalesce(func.sum(PointsEntry.points), 0)).where(
+        PointsEntry.customer_id == customer_id
     )
-    return int(total or 0)
 
 
 def points_balance(session: Session, customer_id: int) -> PointsBalance:

@@ -104,13 +104,18 @@ def user_for_token(session: Session, token: str) -> User | None:
     would turn each read into a write), and written by `_touch`, not in the request's
     transaction: a request holding that row's lock while it waits for a handler thread would
     block every other request of the client — on the threads it is waiting for."""
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
+    row = session.execute(
+        select(User, ApiToken.id, ApiToken.last_used_at)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(ApiToken.token_hash == _digest(token))
+    ).one_or_none()
     if row is None:
         return None
+    user, token_id, last_used_at = row
     now = datetime.now(UTC)
-    if row.last_used_at is None or now - row.last_used_at >= LAST_USED_PRECISION:
-        _touch(session.get_bind().engine, row.id, now)
-    return session.get(User, row.user_id)
+    if last_used_at is None or now - last_used_at >= LAST_USED_PRECISION:
+        _touch(session.get_bind().engine, token_id, now)
+    return user
 
 
 def _touch(engine: Engine, token_id: int, now: datetime) -> None:

@@ -35,7 +35,9 @@ def segments_and_reach(
     messages = (
         [
             row.as_dict()
-            for row in list_messages(session, customer_id=customer_id, limit=MESSAGES)[0]
+            for row in list_messages(
+                session, customer_id=customer_id, limit=MESSAGES, counts=False
+            )[0]
         ]
         if may_see_messages
         else []
