@@ -4,7 +4,8 @@ Builds a throwaway database: --customers customers (a phone and a buyer id each)
 orders per customer over the two years before the as-of day, 20 shopping guides with a WeCom
 contact for 30% of customers — all with set-based INSERT … SELECT over generate_series — then
 runs the real `refresh` (profiles, lifecycle, RFM, CLV) and `refresh_segments` (the built-in
-segments materialised). Serves the app with uvicorn in a child process (one worker), then
+segments materialised). Serves the app as a deployer does, `siyu serve --workers N` (default 2:
+one process per core), then
 --users concurrent clients (asyncio + httpx, keep-alive, an API token) request each page for
 --seconds: the dashboard, a customer 360 (a random customer each time, console and API), the
 segments list; and, as the named baseline measured in the same run, `GET /api/v1/health`
@@ -12,7 +13,7 @@ segments list; and, as the named baseline measured in the same run, `GET /api/v1
 and the ratio to the baseline's. Target: p95 under 300 ms per page.
 
     .venv/bin/python benchmarks/console_bench.py [--customers N] [--users 20] [--seconds 20]
-        [--workers 1] [--postgres-url URL] [--keep] [--reuse DATABASE]
+        [--workers 2] [--postgres-url URL] [--keep] [--reuse DATABASE]
 """
 
 from __future__ import annotations
@@ -144,10 +145,11 @@ def percentile(values: list[float], share: float) -> float:
 
 
 async def hammer(
-    bases: list[str], token: str, pages: dict[str, Callable[[], str]], users: int, seconds: float
+    base: str, token: str, pages: dict[str, Callable[[], str]], users: int, seconds: float
 ) -> dict[str, list[float]]:
-    """`users` clients, each requesting the pages in turn until the time is up (spread over
-    the server processes as a load balancer would)."""
+    """`users` clients (a keep-alive connection each: the server's processes share them as
+    their listening socket hands them out), each requesting the pages in turn until the time
+    is up."""
     timings: dict[str, list[float]] = {name: [] for name in pages}
     failures: dict[str, int] = dict.fromkeys(pages, 0)
     deadline = time.perf_counter() + seconds
@@ -156,7 +158,6 @@ async def hammer(
     async def user(number: int) -> None:
         order = list(pages)
         random.Random(number).shuffle(order)
-        base = bases[number % len(bases)]
         async with httpx.AsyncClient(base_url=base, headers=headers, timeout=60) as client:
             while time.perf_counter() < deadline:
                 for name in order:
@@ -192,15 +193,12 @@ def warm_up(base: str, token: str, pages: dict[str, Callable[[], str]]) -> dict[
     return alone
 
 
-def serve(url: str, port: int) -> subprocess.Popen[bytes]:
-    code = (
-        "import uvicorn; from siyu.settings import Settings; from siyu.web.app import create_app;"
-        f"app = create_app(Settings(database_url={url!r}));"
-        f"uvicorn.run(app, host='127.0.0.1', port={port}, log_level='warning')"
-    )
+def serve(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
+    siyu = Path(sys.executable).parent / "siyu"
+    command = [str(siyu), "--db", url, "serve", "--port", str(port), "--workers", str(workers)]
     env = {**os.environ, "SIYU_SECRET_KEY": "bench-secret-key-0123456789"}
-    server = subprocess.Popen([sys.executable, "-c", code], env=env)
-    for _ in range(200):
+    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+    for _ in range(600):
         try:
             if httpx.get(f"http://127.0.0.1:{port}/api/v1/health").status_code == 200:
                 return server
@@ -218,7 +216,7 @@ def main() -> None:
     parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES)
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument(
-        "--workers", type=int, default=1, help="Server processes (ports PORT, PORT+1, …)."
+        "--workers", type=int, default=2, help="Server processes (siyu serve --workers)."
     )
     parser.add_argument("--keep", action="store_true", help="Keep the database afterwards.")
     parser.add_argument("--reuse", metavar="DATABASE", help="Measure a database kept before.")
@@ -252,16 +250,14 @@ def run(url: str, token: str, arguments: argparse.Namespace) -> None:
         "API /api/v1/customers/{id}": lambda: f"/api/v1/customers/{pick.randint(1, customers)}",
         "segments /segments": lambda: "/segments",
     }
-    ports = [arguments.port + n for n in range(arguments.workers)]
-    servers = [serve(url, port) for port in ports]
+    server = serve(url, arguments.port, arguments.workers)
     try:
-        bases = [f"http://127.0.0.1:{port}" for port in ports]
-        alone = warm_up(bases[0], token, pages)
-        timings = asyncio.run(hammer(bases, token, pages, arguments.users, arguments.seconds))
+        base = f"http://127.0.0.1:{arguments.port}"
+        alone = warm_up(base, token, pages)
+        timings = asyncio.run(hammer(base, token, pages, arguments.users, arguments.seconds))
     finally:
-        for server in servers:
-            server.terminate()
-            server.wait(timeout=30)
+        server.terminate()
+        server.wait(timeout=30)
     baseline = percentile(timings["baseline: GET /api/v1/health"], 0.95)
     print(
         f"\n{arguments.users} concurrent users for {arguments.seconds:.0f} s, "

@@ -12,6 +12,9 @@ from siyu.errors import ConfigError
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 DEFAULT_WEB_THREADS = 4  # docs/benchmarks.md "Console pages under load"
+DATABASE_VARIABLE = "SIYU_DATABASE_URL"
+# how `siyu serve --workers N` tells its processes to mark session cookies Secure
+SECURE_COOKIES_VARIABLE = "SIYU_SECURE_COOKIES"
 
 
 def default_database_url(directory: Path | None = None) -> str:
@@ -35,7 +38,7 @@ class Settings:
         cls, environ: Mapping[str, str] | None = None, *, database_url: str | None = None
     ) -> Settings:
         env = os.environ if environ is None else environ
-        url = database_url or env.get("SIYU_DATABASE_URL") or default_database_url()
+        url = database_url or env.get(DATABASE_VARIABLE) or default_database_url()
         timezone_name = env.get("SIYU_TIMEZONE") or DEFAULT_TIMEZONE
         try:
             ZoneInfo(timezone_name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import os
 import secrets
 from typing import Annotated
 
@@ -16,6 +17,7 @@ from siyu.db.engine import transaction
 from siyu.errors import NotFoundError
 from siyu.security.tables import ROLES, User
 from siyu.security.users import create_token, create_user, set_password
+from siyu.settings import DATABASE_VARIABLE, SECURE_COOKIES_VARIABLE
 
 user_app = typer.Typer(
     help="Console users: create, reset passwords, API tokens.", no_args_is_help=True
@@ -29,16 +31,33 @@ def serve(
     secure_cookies: Annotated[
         bool, typer.Option(help="Mark session cookies Secure (when served over HTTPS).")
     ] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Server processes on the one port: one per CPU core serves a crowd best "
+            "(docs/deploy.md). Each runs SIYU_WEB_THREADS handler threads.",
+        ),
+    ] = 1,
 ) -> None:
     """Serve the console at / and the JSON API at /api/v1 (OpenAPI at /api/v1/docs)."""
-    from siyu.web.app import create_app
+    from siyu.web.app import create_app, secret_key
+    from siyu.web.processes import serve_processes
 
     context = cli_context(ctx)
-    app = create_app(context.settings, engine=context.engine(), secure_cookies=secure_cookies)
+    engine = context.engine()
     typer.echo(
         f"siyu console: http://{host}:{port}/   (API docs: http://{host}:{port}/api/v1/docs)"
     )
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    if workers == 1:
+        app = create_app(context.settings, engine=engine, secure_cookies=secure_cookies)
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+        return
+    secret_key(engine)  # made once here, so that every process signs cookies with the same key
+    os.environ[DATABASE_VARIABLE] = context.settings.database_url
+    os.environ[SECURE_COOKIES_VARIABLE] = "1" if secure_cookies else "0"
+    raise typer.Exit(serve_processes(host, port, workers))
 
 
 @user_app.command("create")

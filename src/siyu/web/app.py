@@ -18,7 +18,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from siyu.analytics.store import read_state, write_state
 from siyu.db.engine import make_engine, transaction
 from siyu.errors import SiyuError
-from siyu.settings import Settings
+from siyu.settings import SECURE_COOKIES_VARIABLE, Settings
 from siyu.web.api import (
     analytics,
     campaigns,
@@ -93,6 +93,14 @@ def create_app(
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_exception_handler(SiyuError, _siyu_error)  # type: ignore[arg-type]
     return app
+
+
+def app_from_env() -> FastAPI:
+    """The app of each process of `siyu serve --workers N` (uvicorn's factory): the settings
+    from the environment the command set up for them."""
+    return create_app(
+        Settings.from_env(), secure_cookies=os.environ.get(SECURE_COOKIES_VARIABLE) == "1"
+    )
 
 
 def _thread_limit(threads: int) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
