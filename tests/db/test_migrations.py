@@ -54,7 +54,16 @@ def test_drift_check_notices_a_column_missing_from_migrations(engine: Engine) ->
 def test_query_indexes_exist(engine: Engine, table: str) -> None:
     indexed = {tuple(index["column_names"]) for index in inspect(engine).get_indexes(table)}
     wanted = {
-        "orders": ("customer_id", "ordered_at"),
+        # a customer's history, covering what profiles read (no table row per order)
+        "orders": (
+            "customer_id",
+            "ordered_at",
+            "id",
+            "paid_fen",
+            "refunded_fen",
+            "status",
+            "shop_id",
+        ),
         "customer_identities": ("kind", "scope", "value"),
         "behaviour_events": ("customer_id", "event_type", "occurred_at"),
     }[table]

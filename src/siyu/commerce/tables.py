@@ -79,7 +79,18 @@ class Order(Base):
         UniqueConstraint("shop_id", "platform_order_id"),
         CheckConstraint(f"status IN ({sql_in(ORDER_STATUSES)})", name="status"),
         CheckConstraint("amount_grain IN ('order', 'line')", name="amount_grain"),
-        Index("ix_orders_customer_id_ordered_at", "customer_id", "ordered_at"),
+        # covering: a customer's history (profiles, the 360) reads the index alone, not one
+        # table row per order scattered by import order (docs/benchmarks.md, refresh)
+        Index(
+            "ix_orders_customer_history",
+            "customer_id",
+            "ordered_at",
+            "id",
+            "paid_fen",
+            "refunded_fen",
+            "status",
+            "shop_id",
+        ),
         Index("ix_orders_ordered_at", "ordered_at"),
     )
 
