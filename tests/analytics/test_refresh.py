@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+import random
+from datetime import date, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -18,6 +19,7 @@ from siyu.ingest.service import ImportOptions, import_file
 from tests.snapshot import snapshot
 
 ZONE = ZoneInfo("Asia/Shanghai")
+Row = tuple[str, str, str, str]
 ORDERS_HEADER = "order_id,customer_id,ordered_at,amount,status,refund_amount,category,shop\n"
 
 
@@ -143,3 +145,59 @@ def test_refresh_is_repeatable(engine: Engine, tmp_path: Path, full: bool) -> No
     assert again.recomputed == (5 if full else 0)
     after = snapshot(engine)
     assert after["customer_profiles"] == before["customer_profiles"]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_incremental_equals_full_when_new_buyers_move_every_quintile(
+    engine: Engine, tmp_path: Path, empty_db_url: str, seed: int
+) -> None:
+    """Eighty buyers, then new orders from a third of them and from twenty new ones, twice:
+    the quintile thresholds of R, F and M all move, and the incremental refresh re-scores
+    exactly the buyers they passed (it reads four values per dimension, not every buyer)."""
+    pick = random.Random(seed)
+
+    def batch(prefix: str, customers: list[int], start: date, days: int) -> list[Row]:
+        return [
+            (f"{prefix}{n}", f"C{customer}",
+             (start + timedelta(days=pick.randrange(days))).isoformat(),
+             str(pick.choice([9, 30, 30, 80, 150, 400])))
+            for n, customer in enumerate(customers)
+        ]  # fmt: skip
+
+    first = batch("A", [pick.randrange(80) for _ in range(200)], date(2025, 1, 1), 500)
+    second = batch("B", pick.sample(range(80), 27) + list(range(80, 100)), date(2026, 5, 20), 20)
+    third = batch("D", pick.sample(range(100), 30), date(2026, 6, 12), 3)
+    load(engine, tmp_path, "a.csv", orders(first))
+    refresh(engine, as_of=date(2026, 5, 19), zone=ZONE)
+    before = rfm_scores(engine)
+    load(engine, tmp_path, "b.csv", orders(second))
+    assert refresh(engine, as_of=date(2026, 6, 10), zone=ZONE).mode == "incremental"
+    load(engine, tmp_path, "c.csv", orders(third))
+    assert refresh(engine, as_of=date(2026, 9, 1), zone=ZONE).mode == "incremental"
+    after = rfm_scores(engine)
+    untouched = set(before) - {row[1] for row in second + third}
+    moved = {ref for ref in untouched if before[ref][-4:] != after[ref][-4:]}
+    assert moved, "the new buyers should move some untouched buyers' quintiles"
+
+    other = make_engine(empty_db_url)
+    upgrade(other)
+    for name, rows in (("a.csv", first), ("b.csv", second), ("c.csv", third)):
+        load(other, tmp_path, name, orders(rows))
+    assert refresh(other, as_of=date(2026, 9, 1), zone=ZONE).mode == "full"
+    full = rfm_scores(other)
+    other.dispose()
+    assert after == full
+
+
+def rfm_scores(engine: Engine) -> dict[str, tuple[object, ...]]:
+    """customer ref → the figures RFM ranks and the scores (the shop's interval, which an
+    incremental refresh keeps from the last full one, plays no part in them)."""
+    p = CustomerProfile
+    with transaction(engine) as session:
+        rows = session.execute(
+            select(CustomerIdentity.value, p.last_order_at, p.purchase_days, p.net_revenue_fen,
+                   p.rfm_r, p.rfm_f, p.rfm_m, p.rfm_segment)
+            .join(p, p.customer_id == CustomerIdentity.customer_id)
+            .where(CustomerIdentity.kind == "customer_ref")
+        ).all()  # fmt: skip
+    return {ref: tuple(rest) for ref, *rest in rows}

@@ -8,7 +8,14 @@ from hypothesis import strategies as st
 
 from siyu.analytics.lifecycle import ORDER_STAGES, current_stages, purchase_transitions
 from siyu.analytics.policy import LifecyclePolicy
-from siyu.analytics.rfm import GRID, SEGMENTS, quintile_scores, segment_names
+from siyu.analytics.rfm import (
+    GRID,
+    SEGMENTS,
+    quintile_scores,
+    quintile_thresholds,
+    segment_names,
+    threshold_scores,
+)
 
 
 def test_the_grid_covers_every_cell_with_the_eleven_named_segments() -> None:
@@ -38,6 +45,21 @@ def test_quintile_scores_are_monotone(values: list[float]) -> None:
     assert scores.min() >= 1
     if np.count_nonzero(array == array.max()) == 1:  # a unique best value scores 5
         assert scores[np.argmax(array)] == 5
+
+
+@given(st.lists(st.integers(min_value=-1_000, max_value=1_000), min_size=1, max_size=300))
+def test_four_thresholds_give_every_quintile_score(values: list[int]) -> None:
+    """The incremental refresh scores a few customers from four values read off an index;
+    they must score exactly as ranking everyone does, ties and all."""
+    array = np.array(values, dtype=np.int64)
+    thresholds = quintile_thresholds(np.sort(array))
+    assert threshold_scores(array, thresholds).tolist() == quintile_scores(array).tolist()
+
+
+def test_scores_are_exact_where_five_ranks_make_a_whole_number() -> None:
+    # 3 of 15: 5 × 3 / 15 = 1 exactly, so the third value scores 1, the fourth 2
+    values = np.arange(15, dtype=np.float64)
+    assert quintile_scores(values).tolist() == [1] * 3 + [2] * 3 + [3] * 3 + [4] * 3 + [5] * 3
 
 
 @given(st.lists(st.integers(min_value=1, max_value=30), min_size=1, max_size=40))

@@ -1,13 +1,14 @@
 """`siyu refresh`: compute every customer's profile, incrementally or in full.
 
-Incremental (the default once profiles exist): only customers touched by imports or merges since
-the last refresh are recomputed from their history — work grows with the new data, not with
-history. Then the date-dependent scores (stage, dormancy, RFM) are updated for the profiles whose
-scores can have moved (`siyu.analytics.rescoring`), and CLV for the customers recomputed
-(`siyu.analytics.clv_scoring`). `--full` recomputes everyone: one pass over each fact table,
-computed and scored in memory, every profile and timeline step written once; it also re-estimates
-the shop-wide figures incremental refreshes keep (the shop's interval, the CLV model) and
-re-scores everyone's CLV as of its date. Run it daily; incremental refreshes in between.
+Incremental (the default once a refresh has kept its state in this time zone): only customers
+touched by imports or merges since the last refresh are recomputed from their history — work
+grows with the new data, not with history. Then the date-dependent scores (stage, dormancy,
+RFM) are updated for the profiles whose scores can have moved (`siyu.analytics.rescoring`),
+and CLV for the customers recomputed (`siyu.analytics.clv_scoring`). `--full` recomputes
+everyone: one pass over each fact table, computed and scored in memory, every profile and
+timeline step written once; it also re-estimates the shop-wide figures incremental refreshes
+keep (the shop's interval, the CLV model) and re-scores everyone's CLV as of its date. Run it
+daily; incremental refreshes in between.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from siyu.analytics.days import day_number
 from siyu.analytics.facts import read_facts
 from siyu.analytics.kpi_snapshot import clear_kpi_snapshots
 from siyu.analytics.policy import LifecyclePolicy
-from siyu.analytics.rescoring import rescore
+from siyu.analytics.rescoring import rescore, save_thresholds, stored_thresholds
 from siyu.analytics.scoring import (
     Inputs,
     ScoreResult,
@@ -88,6 +89,8 @@ def refresh(
         # changed thresholds move every customer's stage: only a full refresh applies them
         full = full or read_state(session, "as_of") is None
         full = full or read_state(session, "lifecycle_policy") != repr(policy)
+        # the kept RFM thresholds are in local days: none kept, or another time zone's
+        full = full or stored_thresholds(session, zone) is None
         if full:
             scores = _recompute_all(session, as_of, zone, policy)
             recomputed = scores.scored
@@ -98,6 +101,7 @@ def refresh(
             recomputed = int(live.size)
             clear_changes(session, targets)
             scores = _rescore(session, live, as_of, zone, policy)
+        save_thresholds(session, zone)  # what the next incremental refresh compares with
         clv = refresh_clv(
             session, as_of=as_of, zone=zone, refit=full, customers=None if full else live
         )

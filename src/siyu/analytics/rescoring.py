@@ -6,8 +6,10 @@ only when
 
 - its own figures changed: the customers just recomputed;
 - one of its R, F, M quintiles moved: quintiles rank every buyer, so new buyers and purchases
-  shift the boundaries. Every buyer's three RFM values and stored scores are read (a few numbers
-  each) and ranked again; the buyers whose R, F or M differ from the stored ones are re-scored;
+  shift the boundaries. Four values per dimension decide every score (`rfm.quintile_thresholds`):
+  they are read off the rank indexes (`ORDER BY … OFFSET`), compared with those the last refresh
+  stored, and the buyers between an old and a new threshold (an index range each) are re-scored;
+  a ranking depends on last-order days, not on the as-of day, so time alone moves none;
 - the refresh date crossed its dormant or churned day: the profiles with a threshold between
   the last refresh's as-of day and this one (one range query);
 - the shop's interval moved: it does not here. It is a shop-wide estimate (the median own
@@ -20,30 +22,35 @@ with the same shop interval: an incremental refresh equals a full one made with 
 
 from __future__ import annotations
 
-from datetime import date
+import json
+from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from sqlalchemy import and_, func, literal, or_, select
+from sqlalchemy import and_, func, literal_column, not_, or_, select
 from sqlalchemy.orm import Session
 
-from siyu.analytics.days import day_number, local_days
+from siyu.analytics import rfm
+from siyu.analytics.days import day_date, day_number, local_days
 from siyu.analytics.facts import read_columns
 from siyu.analytics.policy import LifecyclePolicy
-from siyu.analytics.scoring import (
-    Ints,
-    ScoreResult,
-    apply_scores,
-    read_profiles,
-    rfm_quintiles,
-    score,
-)
+from siyu.analytics.scoring import Ints, ScoreResult, apply_scores, read_profiles, score
+from siyu.analytics.store import read_state, write_state
 from siyu.analytics.tables import CustomerProfile
 from siyu.db.sql import epoch_seconds
 
 P = CustomerProfile
-RFM = ((P.rfm_r, 100), (P.rfm_f, 10), (P.rfm_m, 1))
+THRESHOLDS = "rfm_thresholds"
+# each dimension's column and the buyers its rank index holds (CustomerProfile's indexes): F's
+# says the same in other words, because SQLite matches a partial index by the text of its
+# condition — so the F index never stands in for the other two (it would sort a million rows);
+# the constants are written into the SQL, not bound, for the same reason
+RANKED = {
+    "r": (P.last_order_at, P.purchase_days > literal_column("0")),
+    "f": (P.purchase_days, P.purchase_days >= literal_column("1")),
+    "m": (P.net_revenue_fen, P.purchase_days > literal_column("0")),
+}
 
 
 def rescore(
@@ -57,47 +64,100 @@ def rescore(
     zone: ZoneInfo,
 ) -> ScoreResult:
     """Score the profiles of `changed` (sorted) and those whose scores moved otherwise."""
-    as_of_day = day_number(as_of)
-    buyers = _buyers(session)
-    last_day = local_days(buyers["last_seconds"], zone)
-    quintiles = rfm_quintiles(as_of_day - last_day, buyers["purchases"], buyers["net"])
-    r, f, m = quintiles
-    moved = buyers["rfm"] != (r * 100 + f * 10 + m)
-    affected = np.union1d(changed, buyers["customer"][moved])
-    affected = np.union1d(affected, _crossing(session, last_as_of, as_of)).astype(np.int64)
-    inputs, old = read_profiles(session, affected)
-    r, f, m = (_take(buyers["customer"], values, inputs.customer) for values in (r, f, m))
+    thresholds = rfm_thresholds(session, zone)
+    before = stored_thresholds(session, zone)
+    if before is None:
+        raise ValueError("no stored RFM thresholds for this time zone: refresh in full")
+    moved = _between(session, before, thresholds, zone)
+    affected = np.union1d(np.union1d(changed, moved), _crossing(session, last_as_of, as_of))
+    inputs, old = read_profiles(session, affected.astype(np.int64))
+    buyer = inputs.purchase_days > 0
+    values = (
+        local_days(inputs.last_order_seconds, zone),
+        inputs.purchase_days,
+        inputs.net_revenue_fen,
+    )
+    r, f, m = (
+        np.where(buyer, rfm.threshold_scores(value, thresholds[name]), -1)
+        for name, value in zip("rfm", values, strict=True)
+    )
     scores = score(
-        inputs, as_of_day=as_of_day, policy=policy, zone=zone, shop_interval=shop_interval,
-        rfm_scores=(r, f, m),
+        inputs, as_of_day=day_number(as_of), policy=policy, zone=zone,
+        shop_interval=shop_interval, rfm_scores=(r, f, m),
     )  # fmt: skip
     return apply_scores(session, inputs, old, scores)
 
 
-def _take(customers: Ints, values: Ints, wanted: Ints) -> Ints:
-    """`values` (by sorted `customers`) of the `wanted` customers; -1 for those not there."""
-    if customers.size == 0:
-        return np.full(wanted.size, -1, dtype=np.int64)
-    at = np.minimum(np.searchsorted(customers, wanted), customers.size - 1)
-    return np.where(customers[at] == wanted, values[at], -1).astype(np.int64)
+def rfm_thresholds(session: Session, zone: ZoneInfo) -> dict[str, rfm.Thresholds]:
+    """Each dimension's four quintile thresholds among today's buyers (R as local days)."""
+    count = int(session.scalar(select(func.count()).select_from(P).where(RANKED["f"][1])) or 0)
+    result: dict[str, rfm.Thresholds] = {}
+    for name, (column, buyers) in RANKED.items():
+        value = epoch_seconds(column) if name == "r" else column
+        found = [
+            None
+            if at is None
+            else int(
+                session.scalar(select(value).where(buyers).order_by(column).offset(at).limit(1))
+            )
+            for at in rfm.threshold_positions(count)
+        ]
+        if name == "r":
+            found = [
+                None if v is None else int(local_days(np.array([v], dtype=np.int64), zone)[0])
+                for v in found
+            ]
+        result[name] = tuple(found)
+    return result
 
 
-def _buyers(session: Session) -> dict[str, Any]:
-    """Every buyer's RFM values and stored scores as one number (R × 100 + F × 10 + M, 0 where
-    none: fewer values to read), by customer."""
-    stored = sum((func.coalesce(column, 0) * weight for column, weight in RFM), start=literal(0))
-    query = (
-        select(
-            P.customer_id.label("customer"),
-            func.coalesce(epoch_seconds(P.last_order_at), -1).label("last_seconds"),
-            P.purchase_days.label("purchases"),
-            P.net_revenue_fen.label("net"),
-            stored.label("rfm"),
-        )
-        .where(P.purchase_days > 0)
-        .order_by(P.customer_id)
-    )
-    return read_columns(session, query)
+def save_thresholds(session: Session, zone: ZoneInfo) -> None:
+    """Keep today's thresholds for the next incremental refresh (in `zone`'s days)."""
+    value = {
+        "zone": zone.key,
+        **{name: list(found) for name, found in rfm_thresholds(session, zone).items()},
+    }
+    write_state(session, THRESHOLDS, json.dumps(value))
+
+
+def stored_thresholds(session: Session, zone: ZoneInfo) -> dict[str, rfm.Thresholds] | None:
+    """Those the last refresh kept; None when none were kept, or in another time zone."""
+    text = read_state(session, THRESHOLDS)
+    stored = json.loads(text) if text else None
+    if stored is None or stored.get("zone") != zone.key:
+        return None
+    return {name: tuple(stored[name]) for name in RANKED}
+
+
+def _between(
+    session: Session,
+    before: dict[str, rfm.Thresholds],
+    after: dict[str, rfm.Thresholds],
+    zone: ZoneInfo,
+) -> Ints:
+    """The buyers whose value lies between a threshold's old and new value: on one side of
+    it before, on the other now (one index range each)."""
+    found: list[Ints] = []
+    for name, (column, buyers) in RANKED.items():
+        for old, new in zip(before[name], after[name], strict=True):
+            if old == new:
+                continue
+            high = max(v for v in (old, new) if v is not None)  # None is below every value
+            low = None if old is None or new is None else min(old, new)
+            conditions = [buyers, not_(_above(column, high, name, zone))]
+            if low is not None:
+                conditions.append(_above(column, low, name, zone))
+            query = select(P.customer_id.label("customer")).where(*conditions)
+            found.append(read_columns(session, query)["customer"])
+    return np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
+
+
+def _above(column: Any, threshold: int, name: str, zone: ZoneInfo) -> Any:
+    """The column's value exceeds the threshold (for R: its local day is later)."""
+    if name != "r":
+        return column > threshold
+    next_day = day_date(threshold + 1)  # a later day begins at the next local midnight
+    return column >= datetime.combine(next_day, time(), tzinfo=zone)
 
 
 def _crossing(session: Session, last_as_of: date, as_of: date) -> Ints:

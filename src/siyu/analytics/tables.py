@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Date, Float, ForeignKey, Index, String
+from sqlalchemy import JSON, BigInteger, Date, Float, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from siyu.db.base import Base
@@ -23,6 +23,13 @@ STAGES = (
 )
 
 
+RANK_INDEXES = (
+    ("r", "last_order_at", "purchase_days > 0"),
+    ("f", "purchase_days", "purchase_days >= 1"),
+    ("m", "net_revenue_fen", "purchase_days > 0"),
+)
+
+
 class CustomerProfile(Base):
     """What siyu knows of one customer, as of the last `siyu refresh` (analytics_state.as_of)."""
 
@@ -30,6 +37,19 @@ class CustomerProfile(Base):
     __table_args__ = (
         Index("ix_customer_profiles_stage", "stage"),
         Index("ix_customer_profiles_rfm_segment", "rfm_segment"),
+        # the buyers ranked by R, F and M (siyu.analytics.rescoring.RANKED), and the days an
+        # incremental refresh looks up when the date passes them
+        *(
+            Index(
+                f"ix_customer_profiles_rank_{name}",
+                column,
+                sqlite_where=text(where),
+                postgresql_where=text(where),
+            )
+            for name, column, where in RANK_INDEXES
+        ),
+        Index("ix_customer_profiles_dormant_on", "dormant_on"),
+        Index("ix_customer_profiles_churned_on", "churned_on"),
     )
 
     customer_id: Mapped[int] = mapped_column(Id, ForeignKey("customers.id"), primary_key=True)

@@ -22,7 +22,11 @@ from siyu.analytics.clv._arrays import FloatArray, float_vector, sample_weights
 from siyu.analytics.clv._gamma_gamma_terms import SpendData, log_likelihood_and_gradient
 from siyu.analytics.clv._optimize import maximize_log_likelihood
 from siyu.analytics.clv.bgnbd import DEFAULT_MIN_REPEAT_CUSTOMERS
-from siyu.analytics.clv.errors import InsufficientDataError, InvalidInputError
+from siyu.analytics.clv.errors import (
+    ConvergenceError,
+    InsufficientDataError,
+    InvalidInputError,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +120,12 @@ def fit_gamma_gamma(
             f" got {n_repeat:g}"
         )
     data = SpendData.of(x[is_repeat], mean_value[is_repeat], row_weights[is_repeat])
+    if np.ptp(data.mean_value) == 0:
+        # no spread between customers: the likelihood grows without end as q and gamma do
+        # (where the optimiser stops is up to its line search), so say so before it runs
+        raise ConvergenceError(
+            "every repeat customer has the same mean spend: q, gamma are not identified"
+        )
     initial = np.log(np.array([1.0, 2.0, float(np.average(data.mean_value, weights=data.weights))]))
     optimum = maximize_log_likelihood(
         lambda log_parameters: log_likelihood_and_gradient(log_parameters, data),
