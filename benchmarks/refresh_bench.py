@@ -169,7 +169,9 @@ def sqlite_store(workdir: Path, arguments: argparse.Namespace) -> tuple[str, dic
     for leftover in workdir.glob("refresh.db*"):
         leftover.unlink()
     shutil.copyfile(base, workdir / "refresh.db")
-    return f"sqlite:///{workdir / 'refresh.db'}", built
+    url = f"sqlite:///{workdir / 'refresh.db'}"
+    _migrated(url)  # a store kept by older code gets this code's schema (not timed)
+    return url, built
 
 
 @contextmanager
@@ -199,8 +201,10 @@ def postgres_store(
         built = run_phase("build", base_url, *_size(arguments))
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{base}"'))
+    url = make_url(admin_url).set(database=name).render_as_string(False)
     try:
-        yield make_url(admin_url).set(database=name).render_as_string(False), built
+        _migrated(url)  # a store kept by older code gets this code's schema (not timed)
+        yield url, built
     finally:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
