@@ -284,11 +284,13 @@ class Loader:
                     f" (SELECT max(id) FROM {table}))"
                 )
         self.raw.commit()
-        if self.postgres:
-            self.raw.cursor().execute("ANALYZE")
+        if self.postgres:  # as autovacuum leaves a store that grew by imports over time: the
+            # visibility map set, so that index-only scans skip the heap
+            self.raw.autocommit = True
+            self.raw.cursor().execute("VACUUM (ANALYZE)")
         else:
             self.raw.cursor().execute("ANALYZE")
-        self.raw.commit()
+            self.raw.commit()
         self.raw.close()
         self.engine.dispose()
 

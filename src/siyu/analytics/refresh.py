@@ -50,11 +50,11 @@ from siyu.analytics.store import (
     write_state,
 )
 from siyu.analytics.stored_policy import lifecycle_policy
-from siyu.analytics.tables import CustomerProfile
+from siyu.analytics.tables import CustomerProfile, StageTransition
 from siyu.commerce.tables import Category, Shop
 from siyu.customers.changes import changed_customers, clear_changes
 from siyu.customers.tables import Customer
-from siyu.db.engine import transaction
+from siyu.db.engine import transaction, vacuum_analyze
 
 CUSTOMER_CHUNK = 50_000  # customers recomputed per pass in an incremental refresh
 
@@ -109,6 +109,8 @@ def refresh(
         write_state(session, "shop_interval", repr(scores.shop_interval_days))
         write_state(session, "lifecycle_policy", repr(policy))
         clear_kpi_snapshots(session)  # the dashboard recomputes them on its next view
+    if full:  # every profile row is new: the incremental refreshes read them by index
+        vacuum_analyze(engine, (CustomerProfile.__tablename__, StageTransition.__tablename__))
     return RefreshResult(
         as_of=as_of,
         mode="full" if full else "incremental",

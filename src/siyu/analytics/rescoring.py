@@ -38,7 +38,6 @@ from siyu.analytics.policy import LifecyclePolicy
 from siyu.analytics.scoring import Ints, ScoreResult, apply_scores, read_profiles, score
 from siyu.analytics.store import read_state, write_state
 from siyu.analytics.tables import CustomerProfile
-from siyu.db.sql import epoch_seconds
 
 P = CustomerProfile
 THRESHOLDS = "rfm_thresholds"
@@ -91,24 +90,20 @@ def rescore(
 def rfm_thresholds(session: Session, zone: ZoneInfo) -> dict[str, rfm.Thresholds]:
     """Each dimension's four quintile thresholds among today's buyers (R as local days)."""
     count = int(session.scalar(select(func.count()).select_from(P).where(RANKED["f"][1])) or 0)
+    positions = rfm.threshold_positions(count)
     result: dict[str, rfm.Thresholds] = {}
     for name, (column, buyers) in RANKED.items():
-        value = epoch_seconds(column) if name == "r" else column
-        found = [
-            None
-            if at is None
-            else int(
-                session.scalar(select(value).where(buyers).order_by(column).offset(at).limit(1))
-            )
-            for at in rfm.threshold_positions(count)
-        ]
-        if name == "r":
-            found = [
-                None if v is None else int(local_days(np.array([v], dtype=np.int64), zone)[0])
-                for v in found
-            ]
-        result[name] = tuple(found)
+        ranked = select(column).where(buyers).order_by(column).limit(1)  # read off the index
+        values = [None if at is None else session.scalar(ranked.offset(at)) for at in positions]
+        result[name] = tuple(None if value is None else _number(value, zone) for value in values)
     return result
+
+
+def _number(value: Any, zone: ZoneInfo) -> int:
+    """A ranked value as a number: a last-order time as its local day."""
+    if isinstance(value, datetime):
+        return int(local_days(np.array([int(value.timestamp())], dtype=np.int64), zone)[0])
+    return int(value)
 
 
 def save_thresholds(session: Session, zone: ZoneInfo) -> None:

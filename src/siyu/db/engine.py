@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -33,6 +33,16 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def vacuum_analyze(engine: Engine, tables: Sequence[str]) -> None:
+    """PostgreSQL, after rewriting whole tables: VACUUM (ANALYZE) them, outside any
+    transaction, so the planner knows their new contents and index-only scans can skip the
+    heap (the visibility map) right away, not when autovacuum comes. SQLite needs neither."""
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql(f"VACUUM (ANALYZE) {', '.join(tables)}")
 
 
 def check_connection(engine: Engine) -> None:
