@@ -30,7 +30,7 @@ from siyu.analytics.days import day_number
 from siyu.analytics.facts import read_facts
 from siyu.analytics.kpi_snapshot import clear_kpi_snapshots
 from siyu.analytics.policy import LifecyclePolicy
-from siyu.analytics.rescoring import rescore, save_thresholds, stored_thresholds
+from siyu.analytics.rescoring import keep_thresholds, rescore, stored_thresholds
 from siyu.analytics.scoring import (
     Inputs,
     ScoreResult,
@@ -93,6 +93,7 @@ def refresh(
         full = full or stored_thresholds(session, zone) is None
         if full:
             scores = _recompute_all(session, as_of, zone, policy)
+            keep_thresholds(session, zone)  # what the next incremental refresh compares with
             recomputed = scores.scored
             clear_changes(session, changed_customers(session))
         else:
@@ -101,7 +102,6 @@ def refresh(
             recomputed = int(live.size)
             clear_changes(session, targets)
             scores = _rescore(session, live, as_of, zone, policy)
-        save_thresholds(session, zone)  # what the next incremental refresh compares with
         clv = refresh_clv(
             session, as_of=as_of, zone=zone, refit=full, customers=None if full else live
         )
@@ -161,7 +161,9 @@ def _rescore(
     (re-estimating it) when none is stored."""
     shop_interval, last_as_of = read_state(session, "shop_interval"), read_state(session, "as_of")
     if shop_interval is None or last_as_of is None:
-        return score_all(session, as_of=as_of, policy=policy, zone=zone)
+        result = score_all(session, as_of=as_of, policy=policy, zone=zone)
+        keep_thresholds(session, zone)
+        return result
     return rescore(
         session, live, as_of=as_of, last_as_of=date.fromisoformat(last_as_of),
         shop_interval=float(shop_interval), policy=policy, zone=zone,

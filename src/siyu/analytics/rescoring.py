@@ -68,6 +68,7 @@ def rescore(
     if before is None:
         raise ValueError("no stored RFM thresholds for this time zone: refresh in full")
     moved = _between(session, before, thresholds, zone)
+    keep_thresholds(session, zone, thresholds)
     affected = np.union1d(np.union1d(changed, moved), _crossing(session, last_as_of, as_of))
     inputs, old = read_profiles(session, affected.astype(np.int64))
     buyer = inputs.purchase_days > 0
@@ -106,12 +107,13 @@ def _number(value: Any, zone: ZoneInfo) -> int:
     return int(value)
 
 
-def save_thresholds(session: Session, zone: ZoneInfo) -> None:
-    """Keep today's thresholds for the next incremental refresh (in `zone`'s days)."""
-    value = {
-        "zone": zone.key,
-        **{name: list(found) for name, found in rfm_thresholds(session, zone).items()},
-    }
+def keep_thresholds(
+    session: Session, zone: ZoneInfo, thresholds: dict[str, rfm.Thresholds] | None = None
+) -> None:
+    """Keep the thresholds scored with (today's when not given) for the next incremental
+    refresh, in `zone`'s days."""
+    found = thresholds or rfm_thresholds(session, zone)
+    value = {"zone": zone.key, **{name: list(values) for name, values in found.items()}}
     write_state(session, THRESHOLDS, json.dumps(value))
 
 
