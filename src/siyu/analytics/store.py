@@ -224,14 +224,29 @@ def update_rows(
     key: str,
     rows: Iterable[tuple[Any, ...]],
 ) -> None:
-    """`UPDATE table SET columns WHERE key = …` for each row (its values, then the key)."""
+    """`UPDATE table SET columns WHERE key = …` for each row (its values, then the key; the
+    keys distinct). PostgreSQL: the rows are copied into a staging table and applied by one
+    UPDATE … FROM (one statement per row cost ~75 µs of server time: 2.5 s for the 33,000
+    scores an incremental refresh moved at 1M customers)."""
     connection = session.connection()
     driver: Any = connection.connection.dbapi_connection
-    mark = "%s" if connection.dialect.name == "postgresql" else "?"
-    assignments = ", ".join(f"{column} = {mark}" for column in columns)
-    cursor = driver.cursor()
-    cursor.executemany(f"UPDATE {table} SET {assignments} WHERE {key} = {mark}", list(rows))
-    cursor.close()
+    if connection.dialect.name != "postgresql":
+        assignments = ", ".join(f"{column} = ?" for column in columns)
+        cursor = driver.cursor()
+        cursor.executemany(f"UPDATE {table} SET {assignments} WHERE {key} = ?", list(rows))
+        cursor.close()
+        return
+    staging, names = f"staged_{table}", ", ".join([*columns, key])
+    assignments = ", ".join(f"{column} = {staging}.{column}" for column in columns)
+    with driver.cursor() as cursor:
+        cursor.execute(f"CREATE TEMP TABLE {staging} AS SELECT {names} FROM {table} WITH NO DATA")
+        with cursor.copy(f"COPY {staging} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute(
+            f"UPDATE {table} SET {assignments} FROM {staging} WHERE {table}.{key} = {staging}.{key}"
+        )
+        cursor.execute(f"DROP TABLE {staging}")
 
 
 def stamps(seconds: Ints, missing: NDArray[np.bool_], postgres: bool) -> list[str | None]:
