@@ -30,7 +30,12 @@ from siyu.analytics.days import day_number
 from siyu.analytics.facts import read_facts
 from siyu.analytics.kpi_snapshot import clear_kpi_snapshots
 from siyu.analytics.policy import LifecyclePolicy
-from siyu.analytics.rescoring import keep_thresholds, rescore, stored_thresholds
+from siyu.analytics.rescoring import (
+    keep_thresholds,
+    rescore,
+    stored_thresholds,
+    thresholds_of,
+)
 from siyu.analytics.scoring import (
     Inputs,
     ScoreResult,
@@ -93,7 +98,6 @@ def refresh(
         full = full or stored_thresholds(session, zone) is None
         if full:
             scores = _recompute_all(session, as_of, zone, policy)
-            keep_thresholds(session, zone)  # what the next incremental refresh compares with
             recomputed = scores.scored
             clear_changes(session, changed_customers(session))
         else:
@@ -137,7 +141,9 @@ def _recompute_all(
         dtype=np.int64,
     )
     computed = _compute(session, customers, None, zone, policy)
-    scores = score(_inputs(computed), as_of_day=day_number(as_of), policy=policy, zone=zone)
+    inputs = _inputs(computed)
+    scores = score(inputs, as_of_day=day_number(as_of), policy=policy, zone=zone)
+    keep_thresholds(session, zone, thresholds_of(inputs, zone))  # for the next incremental
     customer, from_stage, to_stage, day = order_transitions(computed)
     last = np.flatnonzero(np.r_[customer[1:] != customer[:-1], True]) if customer.size else customer
     latest_stage = np.full(customers.size, -1, dtype=np.int64)

@@ -28,28 +28,30 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from sqlalchemy import and_, func, literal_column, not_, or_, select
+from sqlalchemy import and_, func, not_, or_, select, text
 from sqlalchemy.orm import Session
 
 from siyu.analytics import rfm
 from siyu.analytics.days import day_date, day_number, local_days
 from siyu.analytics.facts import read_columns
 from siyu.analytics.policy import LifecyclePolicy
-from siyu.analytics.scoring import Ints, ScoreResult, apply_scores, read_profiles, score
+from siyu.analytics.scoring import (
+    Inputs,
+    Ints,
+    ScoreResult,
+    apply_scores,
+    read_profiles,
+    score,
+)
 from siyu.analytics.store import read_state, write_state
-from siyu.analytics.tables import CustomerProfile
+from siyu.analytics.tables import RANK_INDEXES, CustomerProfile
 
 P = CustomerProfile
 THRESHOLDS = "rfm_thresholds"
-# each dimension's column and the buyers its rank index holds (CustomerProfile's indexes): F's
-# says the same in other words, because SQLite matches a partial index by the text of its
-# condition — so the F index never stands in for the other two (it would sort a million rows);
-# the constants are written into the SQL, not bound, for the same reason
-RANKED = {
-    "r": (P.last_order_at, P.purchase_days > literal_column("0")),
-    "f": (P.purchase_days, P.purchase_days >= literal_column("1")),
-    "m": (P.net_revenue_fen, P.purchase_days > literal_column("0")),
-}
+# each dimension's column and the buyers its rank index holds, in the index's own words: SQLite
+# uses a partial index only where the query repeats its condition's text (F's says "buyers" in
+# other words, so its index never stands in for the other two, which would sort a million rows)
+RANKED = {name: (P.__table__.c[column], text(where)) for name, column, where in RANK_INDEXES}
 
 
 def rescore(
@@ -72,20 +74,33 @@ def rescore(
     affected = np.union1d(np.union1d(changed, moved), _crossing(session, last_as_of, as_of))
     inputs, old = read_profiles(session, affected.astype(np.int64))
     buyer = inputs.purchase_days > 0
-    values = (
-        local_days(inputs.last_order_seconds, zone),
-        inputs.purchase_days,
-        inputs.net_revenue_fen,
-    )
     r, f, m = (
         np.where(buyer, rfm.threshold_scores(value, thresholds[name]), -1)
-        for name, value in zip("rfm", values, strict=True)
+        for name, value in _rank_values(inputs, zone).items()
     )
     scores = score(
         inputs, as_of_day=day_number(as_of), policy=policy, zone=zone,
         shop_interval=shop_interval, rfm_scores=(r, f, m),
     )  # fmt: skip
     return apply_scores(session, inputs, old, scores)
+
+
+def _rank_values(inputs: Inputs, zone: ZoneInfo) -> dict[str, Ints]:
+    """What R, F and M rank (R: the local day of the last order)."""
+    return {
+        "r": local_days(inputs.last_order_seconds, zone),
+        "f": inputs.purchase_days,
+        "m": inputs.net_revenue_fen,
+    }
+
+
+def thresholds_of(inputs: Inputs, zone: ZoneInfo) -> dict[str, rfm.Thresholds]:
+    """The thresholds among everyone's figures in memory (a full refresh has them all)."""
+    buyer = inputs.purchase_days > 0
+    return {
+        name: rfm.quintile_thresholds(np.sort(values[buyer]))
+        for name, values in _rank_values(inputs, zone).items()
+    }
 
 
 def rfm_thresholds(session: Session, zone: ZoneInfo) -> dict[str, rfm.Thresholds]:
