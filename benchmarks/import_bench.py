@@ -10,6 +10,10 @@ Phases, each in its own interpreter so its peak RSS is its own:
   parse        siyu's taobao parser only (records built, nothing stored)
   import       `siyu.ingest.service.import_file` into a fresh, migrated database
   re-import    the same file again into that database (every row unchanged)
+  db floor     the rows that import stored, written into another fresh database with the
+               backend's bare bulk statement (SQLite `executemany`, PostgreSQL `COPY`), one
+               transaction per batch of each table: no parsing, no look-ups, no OneID. No
+               importer can write this store faster on this machine: the second baseline
 for SQLite (a file in --workdir) and PostgreSQL (a throwaway database on --postgres-url).
 
     .venv/bin/python benchmarks/import_bench.py [--rows N] [--backend sqlite|postgres|both]
@@ -240,6 +244,58 @@ def phase_import(file: str, url: str, batch_size: str = "") -> dict[str, Any]:
     return {"seconds": seconds, "rows": result.read} | {key: getattr(result, key) for key in counts}
 
 
+FLOOR_SKIPPED = ("alembic_version", "import_runs", "import_rejects")
+
+
+def phase_floor(source_url: str, target_url: str, rows: str, batch_size: str) -> dict[str, Any]:
+    """Write every row `source_url` holds into the fresh `target_url`, table by table in
+    foreign-key order, `batch_size` rows per transaction; only the writes are timed."""
+    from sqlalchemy import text
+
+    from siyu.db.engine import make_engine
+    from siyu.db.schema import metadata
+    from siyu.ingest.bulk import SQLITE_CACHE_KIB
+
+    source, target = make_engine(source_url), make_engine(target_url)
+    postgres = target.dialect.name == "postgresql"
+    tables: list[tuple[str, list[str], list[tuple[Any, ...]]]] = []
+    with source.connect() as connection:
+        for table in metadata().sorted_tables:
+            if table.name in FLOOR_SKIPPED:
+                continue
+            names = [column.name for column in table.columns]
+            # PostgreSQL: as text, which COPY reads back whatever the type (JSON included)
+            read = [f"{name}::text" if postgres else name for name in names]
+            found = connection.execute(text(f"SELECT {', '.join(read)} FROM {table.name}"))
+            stored = [tuple(row) for row in found]
+            if stored:
+                tables.append((table.name, names, stored))
+    source.dispose()
+    step = int(batch_size or 20_000)
+    connection = target.raw_connection()
+    cursor = connection.cursor()
+    if not postgres:
+        cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")  # as an import sets it
+    start = time.perf_counter()
+    for name, names, stored in tables:
+        for begin in range(0, len(stored), step):
+            chunk = stored[begin : begin + step]
+            if postgres:
+                with cursor.copy(f"COPY {name} ({', '.join(names)}) FROM STDIN") as copy:
+                    for row in chunk:
+                        copy.write_row(row)
+            else:
+                marks = ", ".join("?" * len(names))
+                cursor.executemany(f"INSERT INTO {name} ({', '.join(names)}) VALUES ({marks})",
+                                   chunk)  # fmt: skip
+            connection.commit()
+    seconds = time.perf_counter() - start
+    connection.close()
+    target.dispose()
+    written = {f"{name} rows": len(stored) for name, _, stored in tables if len(stored) > 1}
+    return {"seconds": seconds, "rows": int(rows)} | written
+
+
 def phase_generate(path: str, rows: str, seed: str) -> dict[str, Any]:
     start = time.perf_counter()
     generate(Path(path), int(rows), int(seed))
@@ -317,6 +373,7 @@ PHASES: dict[str, Callable[..., dict[str, Any]]] = {
     "pyarrow": phase_pyarrow,
     "parse": phase_parse,
     "import": phase_import,
+    "floor": phase_floor,
     "create-db": phase_create_db,
     "drop-db": phase_drop_db,
 }
@@ -338,24 +395,41 @@ def run(arguments: argparse.Namespace) -> list[tuple[str, dict[str, Any]]]:
     batch = str(arguments.batch_size or "")
     if arguments.backend in ("sqlite", "both"):
         url = run_phase("create-db", str(workdir / "bench.db"))["url"]
-        results.append(("sqlite import", run_phase("import", str(path), url, batch)))
+        results.append(("sqlite import", imported := run_phase("import", str(path), url, batch)))
         results.append(("sqlite re-import", run_phase("import", str(path), url, batch)))
+        floor = run_phase("create-db", str(workdir / "floor.db"))["url"]
+        results.append(("sqlite db floor", run_phase("floor", url, floor, rows(imported), batch)))
     if arguments.backend in ("postgres", "both"):
         url = run_phase("create-db", "-", arguments.postgres_url)["url"]
+        floor = run_phase("create-db", "-", arguments.postgres_url)["url"]
         try:
-            results.append(("postgres import", run_phase("import", str(path), url, batch)))
+            imported = run_phase("import", str(path), url, batch)
+            results.append(("postgres import", imported))
             results.append(("postgres re-import", run_phase("import", str(path), url, batch)))
+            results.append(
+                ("postgres db floor", run_phase("floor", url, floor, rows(imported), batch))
+            )
         finally:
-            run_phase("drop-db", arguments.postgres_url, url.rsplit("/", 1)[1])
+            for made in (url, floor):
+                run_phase("drop-db", arguments.postgres_url, made.rsplit("/", 1)[1])
     return results
 
 
+def rows(imported: dict[str, Any]) -> str:
+    return str(imported["rows"])
+
+
 def report(results: list[tuple[str, dict[str, Any]]]) -> str:
+    """One table row per phase: time against pyarrow's parse, and each import's against its
+    backend's db floor (`-` where there is none)."""
     baseline = results[0][1]["seconds"]
+    floors = {
+        name.split()[0]: result["seconds"] for name, result in results if name.endswith("floor")
+    }
     lines = [
-        "| phase | rows | seconds | rows/s | time vs pyarrow | peak RSS MiB | CPU s | load | "
-        "counts |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| phase | rows | seconds | rows/s | time vs pyarrow | time vs db floor | peak RSS MiB "
+        "| CPU s | load | counts |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for name, result in results:
         counts = {
@@ -365,10 +439,12 @@ def report(results: list[tuple[str, dict[str, Any]]]) -> str:
         }
         shown = ", ".join(f"{key} {value:,}" for key, value in counts.items())
         seconds = result["seconds"]
+        floor = floors.get(name.split()[0])
+        versus_floor = f"{seconds / floor:.1f}x" if floor else "-"
         lines.append(
             f"| {name} | {result['rows']:,} | {seconds:.2f} | {result['rows'] / seconds:,.0f} "
-            f"| {seconds / baseline:.1f}x | {result['rss_mib']:.0f} | {result['cpu_s']:.1f} "
-            f"| {result['load']:.1f} | {shown} |"
+            f"| {seconds / baseline:.1f}x | {versus_floor} | {result['rss_mib']:.0f} "
+            f"| {result['cpu_s']:.1f} | {result['load']:.1f} | {shown} |"
         )
     return "\n".join(lines)
 
