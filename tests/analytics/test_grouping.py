@@ -1,0 +1,53 @@
+"""The group-by helpers agree with plain numpy references on any input, whichever of their
+paths (a direct-address table, or sorting and searching) the input's spread selects."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from siyu.analytics.grouping import positions, unique_pairs
+
+ids = st.one_of(
+    st.integers(0, 50),  # dense: the table path
+    st.integers(0, 10**12),  # spread out: the search and sort paths
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(ids, max_size=60, unique=True), st.lists(ids, max_size=80))
+def test_positions_find_each_key_among_the_customers(customers: list[int], keys: list[int]) -> None:
+    sorted_customers = np.array(sorted(customers), dtype=np.int64)
+    wanted = np.array(keys, dtype=np.int64)
+    index, known = positions(sorted_customers, wanted)
+    assert known.tolist() == [key in customers for key in keys]
+    assert index.dtype == np.int64 and index.shape == wanted.shape
+    if sorted_customers.size:
+        assert (index >= 0).all() and (index < sorted_customers.size).all()
+        assert (sorted_customers[index[known]] == wanted[known]).all()
+
+
+def test_positions_of_contiguous_ids_use_no_search() -> None:
+    customers = np.arange(1, 1_001, dtype=np.int64)
+    keys = np.array([0, 1, 500, 1_000, 1_001, -7], dtype=np.int64)
+    index, known = positions(customers, keys)
+    assert known.tolist() == [False, True, True, True, False, False]
+    assert index[known].tolist() == [0, 499, 999]
+
+
+pairs = st.lists(st.tuples(st.integers(0, 300), st.integers(-5, 40)), max_size=120)
+wide = st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 10**5)), max_size=60)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(pairs, wide))
+def test_unique_pairs_are_numpys_unique_rows(rows: list[tuple[int, int]]) -> None:
+    first = np.array([row[0] for row in rows], dtype=np.int64)
+    second = np.array([row[1] for row in rows], dtype=np.int64)
+    keys, inverse = unique_pairs(first, second)
+    expected = sorted(set(rows))
+    assert [tuple(pair) for pair in keys.tolist()] == expected
+    assert [expected[at] for at in inverse.tolist()] == rows
+    assert keys.dtype == np.int64 and inverse.dtype == np.int64
