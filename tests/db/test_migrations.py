@@ -68,3 +68,13 @@ def test_query_indexes_exist(engine: Engine, table: str) -> None:
         "behaviour_events": ("customer_id", "event_type", "occurred_at"),
     }[table]
     assert wanted in indexed
+
+
+def test_profiles_leave_room_for_in_place_updates_on_postgresql(engine: Engine) -> None:
+    """An incremental refresh re-scores tens of thousands of profiles: with free space on each
+    page PostgreSQL updates them in place (HOT) instead of adding an entry to every index."""
+    options = inspect(engine).get_table_options("customer_profiles")
+    if engine.dialect.name == "postgresql":
+        assert options["postgresql_with"] == {"fillfactor": "85"}
+    else:
+        assert "postgresql_with" not in options
