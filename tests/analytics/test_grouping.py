@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from hypothesis.extra.numpy import arrays
 
 from siyu.analytics.grouping import positions, unique_pairs
 
@@ -23,13 +22,15 @@ def test_positions_find_each_key_among_the_customers(customers: list[int], keys:
     wanted = np.array(keys, dtype=np.int64)
     index, known = positions(sorted_customers, wanted)
     assert known.tolist() == [key in customers for key in keys]
-    assert index.dtype == np.int64 and index.shape == wanted.shape
+    assert index.dtype == np.int64
+    assert index.shape == wanted.shape
     if sorted_customers.size:
-        assert (index >= 0).all() and (index < sorted_customers.size).all()
+        assert (index >= 0).all()
+        assert (index < sorted_customers.size).all()
         assert (sorted_customers[index[known]] == wanted[known]).all()
 
 
-def test_positions_of_contiguous_ids_use_no_search() -> None:
+def test_positions_of_contiguous_ids_know_keys_only_inside_them() -> None:
     customers = np.arange(1, 1_001, dtype=np.int64)
     keys = np.array([0, 1, 500, 1_000, 1_001, -7], dtype=np.int64)
     index, known = positions(customers, keys)
@@ -50,4 +51,5 @@ def test_unique_pairs_are_numpys_unique_rows(rows: list[tuple[int, int]]) -> Non
     expected = sorted(set(rows))
     assert [tuple(pair) for pair in keys.tolist()] == expected
     assert [expected[at] for at in inverse.tolist()] == rows
-    assert keys.dtype == np.int64 and inverse.dtype == np.int64
+    assert keys.dtype == np.int64
+    assert inverse.dtype == np.int64

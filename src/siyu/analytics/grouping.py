@@ -9,8 +9,8 @@ from numpy.typing import NDArray
 
 Ints = NDArray[np.int64]
 # A direct-address table replaces sorting or searching when it spans at most this many entries
-# per value looked up (plus a floor for small inputs): one gather per value instead of
-# ~log2(n) cache misses of a binary search, or a sort.
+# per value it holds (plus a floor for small inputs): one gather per value instead of ~log2(n)
+# cache misses of a binary search, or a sort, in memory bounded by the input's own size.
 DENSE_SPAN_PER_VALUE = 4
 DENSE_SPAN_FLOOR = 1 << 16
 
@@ -25,7 +25,7 @@ def positions(customers: Ints, keys: Ints) -> tuple[Ints, NDArray[np.bool_]]:
     table indexed by id gives each key's position in one gather."""
     if customers.size and keys.size:
         low, high = int(customers[0]), int(customers[-1])
-        if _dense(high - low + 1, customers.size + keys.size):
+        if _dense(high - low + 1, customers.size):
             table = np.full(high - low + 1, -1, dtype=np.int64)
             table[customers - low] = np.arange(customers.size, dtype=np.int64)
             inside = (keys >= low) & (keys <= high)
@@ -89,8 +89,8 @@ def unique_pairs(first: Ints, second: Ints) -> tuple[NDArray[np.int64], Ints]:
         present = np.zeros(space, dtype=bool)
         present[key] = True
         combined = np.flatnonzero(present)
-        rank = np.cumsum(present, dtype=np.int64) - 1
-        inverse = rank[key]
+        rank = np.cumsum(present, dtype=np.int32 if space < 2**31 else np.int64)
+        inverse = rank[key].astype(np.int64) - 1
     else:
         combined, inverse = np.unique(key, return_inverse=True)
     keys = np.stack([combined // width, combined % width + low], axis=1)
