@@ -11,7 +11,7 @@ Phases, each in its own interpreter so its peak RSS is its own:
   import       `siyu.ingest.service.import_file` into a fresh, migrated database
   re-import    the same file again into that database (every row unchanged)
   db floor     the rows that import stored, written into another fresh database with the
-               backend's bare bulk statement (SQLite `executemany`, PostgreSQL `COPY`), one
+               importer's own bulk statement (`Bulk.insert`: executemany / COPY), one
                transaction per batch of each table: no parsing, no look-ups, no OneID. No
                importer can write this store faster on this machine: the second baseline
 for SQLite (a file in --workdir) and PostgreSQL (a throwaway database on --postgres-url).
@@ -252,9 +252,10 @@ def phase_floor(source_url: str, target_url: str, rows: str, batch_size: str) ->
     foreign-key order, `batch_size` rows per transaction; only the writes are timed."""
     from sqlalchemy import text
 
-    from siyu.db.engine import make_engine
+    from siyu.db.engine import make_engine, transaction
     from siyu.db.schema import metadata
-    from siyu.ingest.bulk import SQLITE_CACHE_KIB
+    from siyu.ingest.bulk import Bulk, tune_for_import
+    from siyu.ingest.service import DEFAULT_BATCH_SIZE
 
     source, target = make_engine(source_url), make_engine(target_url)
     postgres = target.dialect.name == "postgresql"
@@ -271,26 +272,14 @@ def phase_floor(source_url: str, target_url: str, rows: str, batch_size: str) ->
             if stored:
                 tables.append((table.name, names, stored))
     source.dispose()
-    step = int(batch_size or 20_000)
-    connection = target.raw_connection()
-    cursor = connection.cursor()
-    if not postgres:
-        cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")  # as an import sets it
+    step = int(batch_size) if batch_size else DEFAULT_BATCH_SIZE
     start = time.perf_counter()
     for name, names, stored in tables:
         for begin in range(0, len(stored), step):
-            chunk = stored[begin : begin + step]
-            if postgres:
-                with cursor.copy(f"COPY {name} ({', '.join(names)}) FROM STDIN") as copy:
-                    for row in chunk:
-                        copy.write_row(row)
-            else:
-                marks = ", ".join("?" * len(names))
-                cursor.executemany(f"INSERT INTO {name} ({', '.join(names)}) VALUES ({marks})",
-                                   chunk)  # fmt: skip
-            connection.commit()
+            with transaction(target) as session:  # the importer's own bulk statement
+                tune_for_import(session)
+                Bulk(session).insert(name, names, stored[begin : begin + step])
     seconds = time.perf_counter() - start
-    connection.close()
     target.dispose()
     written = {f"{name} rows": len(stored) for name, _, stored in tables if len(stored) > 1}
     return {"seconds": seconds, "rows": int(rows)} | written
@@ -398,7 +387,9 @@ def run(arguments: argparse.Namespace) -> list[tuple[str, dict[str, Any]]]:
         results.append(("sqlite import", imported := run_phase("import", str(path), url, batch)))
         results.append(("sqlite re-import", run_phase("import", str(path), url, batch)))
         floor = run_phase("create-db", str(workdir / "floor.db"))["url"]
-        results.append(("sqlite db floor", run_phase("floor", url, floor, rows(imported), batch)))
+        results.append(
+            ("sqlite db floor", run_phase("floor", url, floor, str(imported["rows"]), batch))
+        )
     if arguments.backend in ("postgres", "both"):
         url = run_phase("create-db", "-", arguments.postgres_url)["url"]
         floor = run_phase("create-db", "-", arguments.postgres_url)["url"]
@@ -407,16 +398,12 @@ def run(arguments: argparse.Namespace) -> list[tuple[str, dict[str, Any]]]:
             results.append(("postgres import", imported))
             results.append(("postgres re-import", run_phase("import", str(path), url, batch)))
             results.append(
-                ("postgres db floor", run_phase("floor", url, floor, rows(imported), batch))
+                ("postgres db floor", run_phase("floor", url, floor, str(imported["rows"]), batch))
             )
         finally:
             for made in (url, floor):
                 run_phase("drop-db", arguments.postgres_url, made.rsplit("/", 1)[1])
     return results
-
-
-def rows(imported: dict[str, Any]) -> str:
-    return str(imported["rows"])
 
 
 def report(results: list[tuple[str, dict[str, Any]]]) -> str:
