@@ -9,11 +9,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, select
 
-from siyu.commerce.tables import Order, Shop
+from siyu.commerce.tables import Order
+from siyu.db.engine import transaction
 from siyu.db.sql import epoch_seconds, sqlite_epoch_sql
 from siyu.ingest.bulk import sqlite_time
+from tests.builders import make_order, make_shop
 
 HAS_UNIXEPOCH = sqlite3.sqlite_version_info >= (3, 38, 0)
 
@@ -24,22 +26,11 @@ def test_epoch_seconds_of_stored_order_times(engine: Engine) -> None:
         datetime(2024, 2, 29, 0, 0, 0, tzinfo=UTC),
         datetime(1970, 1, 1, 0, 0, 1, tzinfo=UTC),
     ]
-    with engine.begin() as connection:
-        shop = connection.execute(
-            insert(Shop).values(code="t", name="店", platform="taobao").returning(Shop.id)
-        ).scalar_one()
-        for number, moment in enumerate(moments):
-            connection.execute(
-                insert(Order).values(
-                    shop_id=shop,
-                    platform_order_id=str(number),
-                    status="paid",
-                    raw_status="",
-                    ordered_at=moment,
-                    amount_grain="order",
-                )
-            )
-        seconds = connection.scalars(select(epoch_seconds(Order.ordered_at)).order_by(Order.id))
+    with transaction(engine) as session:
+        shop = make_shop(session)
+        for moment in moments:
+            make_order(session, shop=shop, ordered_at=moment, lines=0)
+        seconds = session.scalars(select(epoch_seconds(Order.ordered_at)).order_by(Order.id))
         assert list(seconds) == [int(moment.timestamp()) for moment in moments]
 
 
