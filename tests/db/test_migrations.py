@@ -7,11 +7,24 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Column, Engine, Integer, MetaData, inspect
+from sqlalchemy import Column, Engine, Integer, MetaData, inspect, text
+from sqlalchemy.exc import IntegrityError
 
 from siyu.db.engine import make_engine
 from siyu.db.migrate import current_revision, downgrade, head_revision, upgrade
 from siyu.db.schema import metadata
+
+NOW = {"now": "2026-01-01 00:00:00"}
+PROFILE = text(
+    "INSERT INTO customer_profiles (customer_id, orders, purchase_days, items, net_revenue_fen,"
+    " aov_fen, by_platform, by_shop, category_scores, has_value_behaviour, reachable,"
+    " deleted_staff, order_stage, stage) VALUES (:id, 1, 1, 1, 100, 100, '{}', '{}', '{}',"
+    " false, false, false, 'first_order', 'first_order')"
+)
+STEP = text(
+    "INSERT INTO stage_transitions (customer_id, to_stage, changed_on)"
+    " VALUES (:id, 'first_order', '2026-01-01')"
+)
 
 
 def schema_diff(engine: Engine, target: MetaData) -> list[Any]:
@@ -78,3 +91,39 @@ def test_profiles_leave_room_for_in_place_updates_on_postgresql(engine: Engine) 
         assert options["postgresql_with"] == {"fillfactor": "85"}
     else:
         assert "postgresql_with" not in options
+
+
+def test_derived_tables_lose_their_customer_keys_and_keep_rows_and_partial_indexes(
+    empty_db_url: str,
+) -> None:
+    """0011 drops the foreign keys of the two tables a refresh derives (SQLite by copying
+    the tables): their rows stay, the rank indexes stay partial, and a profile of an id
+    with no customer row is no longer refused."""
+    engine = make_engine(empty_db_url)
+    upgrade(engine, "0010")
+    with engine.begin() as connection:
+        connection.execute(
+            text("INSERT INTO customers (id, created_at, updated_at) VALUES (1, :now, :now)"), NOW
+        )
+        connection.execute(PROFILE, {"id": 1})
+        connection.execute(STEP, {"id": 1})
+        with pytest.raises(IntegrityError), connection.begin_nested():
+            connection.execute(PROFILE, {"id": 2})
+    upgrade(engine)
+    inspector = inspect(engine)
+    for table in ("customer_profiles", "stage_transitions"):
+        assert inspector.get_foreign_keys(table) == []
+    with engine.begin() as connection:
+        assert connection.scalar(text("SELECT stage FROM customer_profiles")) == "first_order"
+        assert connection.scalar(text("SELECT to_stage FROM stage_transitions")) == "first_order"
+        connection.execute(PROFILE, {"id": 2})
+    partial = {
+        index["name"]: index["dialect_options"]
+        for index in inspect(engine).get_indexes("customer_profiles")
+        if index["name"].startswith("ix_customer_profiles_rank_")
+    }
+    assert len(partial) == 3
+    assert all(
+        options.get(f"{engine.dialect.name}_where") is not None for options in partial.values()
+    )
+    engine.dispose()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Date, Float, ForeignKey, Index, String, text
+from sqlalchemy import JSON, BigInteger, Date, Float, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from siyu.db.base import Base
@@ -52,7 +52,11 @@ class CustomerProfile(Base):
         Index("ix_customer_profiles_churned_on", "churned_on"),
     )
 
-    customer_id: Mapped[int] = mapped_column(Id, ForeignKey("customers.id"), primary_key=True)
+    # a customers.id, without a foreign key (schema 0011): profiles and their timeline are
+    # derived rows, written only by `siyu refresh` from the customers it has just read, and
+    # customers are never deleted; the key's check on each of the ~4M rows a full refresh
+    # writes at 1M customers cost more than any other part of PostgreSQL's write
+    customer_id: Mapped[int] = mapped_column(Id, primary_key=True)
     orders: Mapped[int] = mapped_column(default=0)  # paid orders, refunded ones excluded
     purchase_days: Mapped[int] = mapped_column(default=0)  # orders on one day are one purchase
     items: Mapped[int] = mapped_column(default=0)
@@ -102,7 +106,7 @@ class StageTransition(Base):
     )
 
     id: Mapped[int] = id_column()
-    customer_id: Mapped[int] = mapped_column(Id, ForeignKey("customers.id"))
+    customer_id: Mapped[int] = mapped_column(Id)  # a customers.id: see CustomerProfile's
     from_stage: Mapped[str | None] = mapped_column(String(16))
     to_stage: Mapped[str] = mapped_column(String(16))
     changed_on: Mapped[date] = mapped_column(Date)
