@@ -75,6 +75,20 @@ def timed_parts(parts: dict[str, float], clv: bool) -> Iterator[None]:
 
         return wrapped
 
+    def timed_edges(name: str, factory: Callable[..., Any]) -> Callable[..., Any]:
+        """A context manager's entry and exit timed (its body is timed by what runs in it)."""
+
+        @contextmanager
+        def wrapped(*args: Any, **kwargs: Any) -> Iterator[None]:
+            start = time.perf_counter()
+            with factory(*args, **kwargs):
+                parts[name] = parts.get(name, 0.0) + time.perf_counter() - start
+                yield
+                start = time.perf_counter()
+            parts[name] = parts.get(name, 0.0) + time.perf_counter() - start
+
+        return wrapped
+
     def skipped(*_: Any, **__: Any) -> ClvScoreResult:
         return ClvScoreResult("none", None, False, 0, 0, "skipped")
 
@@ -83,10 +97,12 @@ def timed_parts(parts: dict[str, float], clv: bool) -> Iterator[None]:
         # within them: where the time goes
         "read_facts": "read", "compute": "compute", "score": "score",
         "delete_profiles": "write", "insert_profiles": "write", "insert_transitions": "write",
+        "empty_for_rewrite": "write",
     }  # fmt: skip
-    saved = {name: getattr(module, name) for name in (*parts_of, "refresh_clv")}
+    saved = {name: getattr(module, name) for name in (*parts_of, "rewritten", "refresh_clv")}
     for name, part in parts_of.items():
         setattr(module, name, timer(part, saved[name]))
+    module.rewritten = timed_edges("write", saved["rewritten"])  # type: ignore[attr-defined]
     module.refresh_clv = timer("clv", saved["refresh_clv"] if clv else skipped)  # type: ignore[attr-defined]
     try:
         yield

@@ -8,14 +8,17 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, inspect, select, text
 
+from siyu.analytics import refresh as refresh_module
 from siyu.analytics.refresh import refresh
 from siyu.analytics.tables import CustomerProfile, StageTransition
 from siyu.customers.tables import CustomerIdentity
 from siyu.db.engine import make_engine, transaction
 from siyu.db.migrate import upgrade
+from siyu.db.schema import metadata
 from siyu.ingest.service import ImportOptions, import_file
+from tests.db.test_migrations import schema_diff
 from tests.snapshot import snapshot
 
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -201,3 +204,51 @@ def rfm_scores(engine: Engine) -> dict[str, tuple[object, ...]]:
             .where(CustomerIdentity.kind == "customer_ref")
         ).all()  # fmt: skip
     return {ref: tuple(rest) for ref, *rest in rows}
+
+
+def test_full_refresh_rebuilds_the_profile_indexes_it_dropped(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """A full refresh rewrites the profile tables without their secondary indexes (and on
+    PostgreSQL truncates them): afterwards the schema is the models' again, partial rank
+    indexes included, and the refresh's larger index-build memory did not outlive it."""
+    load(engine, tmp_path, "a.csv", orders(HISTORY))
+    refresh(engine, as_of=date(2026, 6, 15), zone=ZONE)
+    refresh(engine, as_of=date(2026, 6, 15), zone=ZONE, full=True)  # over existing rows
+    assert schema_diff(engine, metadata()) == []
+    ranked = [
+        index
+        for index in inspect(engine).get_indexes("customer_profiles")
+        if "rank" in index["name"]
+    ]
+    assert len(ranked) == 3
+    assert all(
+        index["dialect_options"].get(f"{engine.dialect.name}_where") is not None for index in ranked
+    )
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            query = (
+                "SELECT setting = reset_val FROM pg_settings WHERE name = 'maintenance_work_mem'"
+            )
+            assert connection.scalar(text(query)) is True
+
+
+def test_full_refresh_failing_mid_write_keeps_the_last_profiles(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The emptied tables and dropped indexes are part of the refresh's transaction: a
+    failure while writing leaves the last refresh's profiles, timeline and indexes."""
+    load(engine, tmp_path, "a.csv", orders(HISTORY))
+    refresh(engine, as_of=date(2026, 6, 15), zone=ZONE)
+    before = snapshot(engine)
+
+    def broken(*_: object) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(refresh_module, "insert_transitions", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        refresh(engine, as_of=date(2026, 6, 20), zone=ZONE, full=True)
+    after = snapshot(engine)
+    for table in ("customer_profiles", "stage_transitions"):
+        assert after[table] == before[table]
+    assert schema_diff(engine, metadata()) == []

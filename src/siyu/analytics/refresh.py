@@ -46,11 +46,12 @@ from siyu.analytics.scoring import (
 )
 from siyu.analytics.store import (
     delete_profiles,
-    indexes_rebuilt,
+    empty_for_rewrite,
     insert_profiles,
     insert_transitions,
     order_transitions,
     read_state,
+    rewritten,
     sqlite_tuned,
     write_state,
 )
@@ -133,7 +134,7 @@ def _recompute_all(
 ) -> ScoreResult:
     """Everyone from one pass over the facts, scored in memory, written once: every profile
     and timeline step is new, so nothing is read back or updated."""
-    delete_profiles(session, None)
+    empty_for_rewrite(session)
     customers = np.array(
         session.scalars(
             select(Customer.id).where(Customer.merged_into_id.is_(None)).order_by(Customer.id)
@@ -152,7 +153,7 @@ def _recompute_all(
     latest_stage[at], latest_day[at] = to_stage[last], day[last]
     stage, when = scores.columns["stage"], scores.columns["when"]
     since, step, _ = timeline(stage, when, latest_stage, latest_day)  # nothing to redate
-    with indexes_rebuilt(session):
+    with rewritten(session):
         insert_profiles(session, computed, _platforms(session), scored_columns(scores, since))
         insert_transitions(session, customer, from_stage, to_stage, day)
         insert_transitions(session, customers[step], latest_stage[step], stage[step], when[step])
