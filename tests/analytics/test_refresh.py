@@ -8,7 +8,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import Engine, inspect, select, text
+from sqlalchemy import Engine, select, text
 
 from siyu.analytics import refresh as refresh_module
 from siyu.analytics.refresh import refresh
@@ -18,7 +18,7 @@ from siyu.db.engine import make_engine, transaction
 from siyu.db.migrate import upgrade
 from siyu.db.schema import metadata
 from siyu.ingest.service import ImportOptions, import_file
-from tests.db.test_migrations import schema_diff
+from tests.db.test_migrations import RANK_INDEX_NAMES, partial_rank_indexes, schema_diff
 from tests.snapshot import snapshot
 
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -216,15 +216,7 @@ def test_full_refresh_rebuilds_the_profile_indexes_it_dropped(
     refresh(engine, as_of=date(2026, 6, 15), zone=ZONE)
     refresh(engine, as_of=date(2026, 6, 15), zone=ZONE, full=True)  # over existing rows
     assert schema_diff(engine, metadata()) == []
-    ranked = [
-        index
-        for index in inspect(engine).get_indexes("customer_profiles")
-        if "rank" in index["name"]
-    ]
-    assert len(ranked) == 3
-    assert all(
-        index["dialect_options"].get(f"{engine.dialect.name}_where") is not None for index in ranked
-    )
+    assert partial_rank_indexes(engine) == RANK_INDEX_NAMES
     if engine.dialect.name == "postgresql":
         with engine.connect() as connection:
             query = (
