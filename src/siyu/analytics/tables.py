@@ -54,8 +54,8 @@ class CustomerProfile(Base):
 
     # a customers.id, without a foreign key (schema 0011): profiles and their timeline are
     # derived rows, written only by `siyu refresh` from the customers it has just read, and
-    # customers are never deleted; the key's check on each of the ~4M rows a full refresh
-    # writes at 1M customers cost more than any other part of PostgreSQL's write
+    # customers are never deleted; on PostgreSQL the key's check on each row written took 26 s
+    # of the 35 s a full refresh's 3M timeline steps took to insert (without their indexes)
     customer_id: Mapped[int] = mapped_column(Id, primary_key=True)
     orders: Mapped[int] = mapped_column(default=0)  # paid orders, refunded ones excluded
     purchase_days: Mapped[int] = mapped_column(default=0)  # orders on one day are one purchase
