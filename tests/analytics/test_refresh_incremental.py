@@ -3,16 +3,22 @@ by `--full`) and the CLV scores of customers it did not recompute (under a fitte
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
+from siyu.analytics import refresh as refresh_module
+from siyu.analytics.facts import Facts
 from siyu.analytics.refresh import refresh
 from siyu.analytics.stored_policy import lifecycle_policy, save_lifecycle_policy
 from siyu.analytics.tables import ClvModel, CustomerProfile
-from siyu.customers.changes import mark_changed
+from siyu.customers.changes import BUMP, mark_changed
+from siyu.customers.tables import CustomerIdentity
 from siyu.db.engine import transaction
 from tests.analytics.test_clv_service import clv_columns
 from tests.analytics.test_refresh import HISTORY, ZONE, load, orders
@@ -96,3 +102,47 @@ def test_changed_lifecycle_thresholds_make_the_next_refresh_full(
         save_lifecycle_policy(session, stricter, by="admin")
     assert refresh(engine, as_of=date(2026, 6, 17), zone=ZONE).mode == "full"
     assert refresh(engine, as_of=date(2026, 6, 18), zone=ZONE).mode == "incremental"
+
+
+def orders_of(engine: Engine, ref: str) -> int:
+    with transaction(engine) as session:
+        return int(
+            session.scalar(
+                select(P.orders)
+                .join(CustomerIdentity, CustomerIdentity.customer_id == P.customer_id)
+                .where(CustomerIdentity.value == ref)
+            )
+            or 0
+        )
+
+
+def test_an_order_imported_while_a_refresh_reads_waits_for_the_next_refresh(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A refresh reads the marks, then the marked customers' facts, then clears the marks.
+    PostgreSQL: an import that commits C1's next order after the facts were read marks C1
+    again, and that mark outlives the refresh, so the next one counts the order. SQLite: the
+    refresh holds the write lock from before it reads facts, so no import commits in between."""
+    postgres = engine.dialect.name == "postgresql"
+    load(engine, tmp_path, "a.csv", orders(HISTORY))
+    refresh(engine, as_of=date(2026, 6, 15), zone=ZONE)
+    load(engine, tmp_path, "b.csv", orders([("M1", "C1", "2026-06-20", "10")]))
+    read_facts = refresh_module.read_facts
+
+    def read_then_import(session: Session, targets: list[int] | None) -> Facts:
+        facts = read_facts(session, targets)
+        if postgres:  # commits on another connection while the refresh is open
+            load(engine, tmp_path, "c.csv", orders([("M2", "C1", "2026-06-21", "20")]))
+        else:
+            other = sqlite3.connect(str(engine.url.database), timeout=0.2)
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("INSERT INTO customer_changes (customer_id) VALUES (1) " + BUMP)
+            other.close()
+        return facts
+
+    monkeypatch.setattr(refresh_module, "read_facts", read_then_import)
+    first = refresh(engine, as_of=date(2026, 6, 25), zone=ZONE)
+    monkeypatch.undo()
+    assert (first.mode, first.recomputed, orders_of(engine, "C1")) == ("incremental", 1, 2)
+    second = refresh(engine, as_of=date(2026, 6, 25), zone=ZONE)
+    assert (second.recomputed, orders_of(engine, "C1")) == ((1, 3) if postgres else (0, 2))

@@ -58,7 +58,7 @@ from siyu.analytics.store import (
 from siyu.analytics.stored_policy import lifecycle_policy
 from siyu.analytics.tables import CustomerProfile, StageTransition
 from siyu.commerce.tables import Category, Shop
-from siyu.customers.changes import changed_customers, clear_changes
+from siyu.customers.changes import clear_changes, pending_changes
 from siyu.customers.tables import Customer
 from siyu.db.engine import transaction, vacuum_analyze
 
@@ -97,15 +97,15 @@ def refresh(
         full = full or read_state(session, "lifecycle_policy") != repr(policy)
         # the kept RFM thresholds are in local days: none kept, or another time zone's
         full = full or stored_thresholds(session, zone) is None
+        marks = pending_changes(session)  # read before the facts: see customers/changes.py
         if full:
             scores = _recompute_all(session, as_of, zone, policy)
             recomputed = scores.scored
-            clear_changes(session, changed_customers(session))
+            clear_changes(session, marks)
         else:
-            targets = changed_customers(session)
-            live = _recompute(session, targets, zone, policy)
+            live = _recompute(session, list(marks), zone, policy)
             recomputed = int(live.size)
-            clear_changes(session, targets)
+            clear_changes(session, marks)
             scores = _rescore(session, live, as_of, zone, policy)
         clv = refresh_clv(
             session, as_of=as_of, zone=zone, refit=full, customers=None if full else live

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from siyu.db.base import Base
@@ -106,3 +106,5 @@ class CustomerChange(Base):
     __tablename__ = "customer_changes"
 
     customer_id: Mapped[int] = mapped_column(Id, primary_key=True)
+    # bumped by every mark: a refresh clears only the marks still at the version it read
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

@@ -26,6 +26,8 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from siyu.customers.changes import BUMP
+
 SQLITE_IN_CHUNK = 5_000  # bound values per statement (SQLite allows 32,766)
 SQLITE_CACHE_KIB = 128 << 10  # page cache during an import (the default is 2 MiB)
 Row = tuple[Any, ...]
@@ -161,15 +163,14 @@ def mark_customers_changed(bulk: Bulk, customer_ids: Iterable[int | None]) -> No
         return
     if bulk.is_postgres:
         bulk.execute(
-            "INSERT INTO customer_changes (customer_id) SELECT unnest(?::bigint[]) "
-            "ON CONFLICT DO NOTHING",
+            f"INSERT INTO customer_changes (customer_id) SELECT unnest(?::bigint[]) {BUMP}",
             [ids],
         )
         return
     cursor = bulk.dbapi.cursor()
     try:
         cursor.executemany(
-            "INSERT INTO customer_changes (customer_id) VALUES (?) ON CONFLICT DO NOTHING",
+            f"INSERT INTO customer_changes (customer_id) VALUES (?) {BUMP}",
             [(customer_id,) for customer_id in ids],
         )
     finally:
