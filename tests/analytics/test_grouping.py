@@ -3,11 +3,13 @@ paths (a direct-address table, or sorting and searching) the input's spread sele
 
 from __future__ import annotations
 
+import random
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from siyu.analytics.grouping import positions, unique_pairs
+from siyu.analytics.grouping import find, positions, unique_pairs
 
 ids = st.one_of(
     st.integers(0, 50),  # dense: the table path
@@ -28,6 +30,21 @@ def test_positions_find_each_key_among_the_customers(customers: list[int], keys:
         assert (index >= 0).all()
         assert (index < sorted_customers.size).all()
         assert (sorted_customers[index[known]] == wanted[known]).all()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(ids, max_size=60, unique=True), st.lists(ids, max_size=80), st.randoms())
+def test_find_locates_each_key_among_ids_in_any_order(
+    values: list[int], keys: list[int], shuffle: random.Random
+) -> None:
+    shuffle.shuffle(values)
+    unsorted = np.array(values, dtype=np.int64)
+    wanted = np.array(keys, dtype=np.int64)
+    index, known = find(unsorted, wanted)
+    assert known.tolist() == [key in values for key in keys]
+    assert index.dtype == np.int64
+    assert index.shape == wanted.shape
+    assert [values[at] for at in index[known].tolist()] == wanted[known].tolist()
 
 
 def test_positions_of_contiguous_ids_know_keys_only_inside_them() -> None:

@@ -24,19 +24,41 @@ def positions(customers: Ints, keys: Ints) -> tuple[Ints, NDArray[np.bool_]]:
     them (an unknown key's index is any valid one). Customer ids are mostly contiguous: a
     table indexed by id gives each key's position in one gather."""
     if customers.size and keys.size:
-        low, high = int(customers[0]), int(customers[-1])
-        if _dense(high - low + 1, customers.size):
-            table = np.full(high - low + 1, -1, dtype=np.int64)
-            table[customers - low] = np.arange(customers.size, dtype=np.int64)
-            inside = (keys >= low) & (keys <= high)
-            found = np.where(inside, table[np.where(inside, keys - low, 0)], -1)
-            known = found >= 0
-            return np.where(known, found, 0), known
+        found = _by_table(customers, int(customers[0]), int(customers[-1]), keys)
+        if found is not None:
+            return found
     index = np.searchsorted(customers, keys)
     index = np.minimum(index, max(customers.size - 1, 0))
     found_any = customers.size > 0
     known = (customers[index] == keys) if found_any else np.zeros(keys.size, dtype=bool)
     return index.astype(np.int64), known
+
+
+def find(ids: Ints, keys: Ints) -> tuple[Ints, NDArray[np.bool_]]:
+    """`positions` for distinct `ids` in any order: each key's index in `ids`, and whether it
+    is there. A table when the ids are dense, else a sort of the ids and a search."""
+    if not ids.size:
+        return np.zeros(keys.size, dtype=np.int64), np.zeros(keys.size, dtype=bool)
+    if keys.size:
+        found = _by_table(ids, int(ids.min()), int(ids.max()), keys)
+        if found is not None:
+            return found
+    order = np.argsort(ids, kind="stable")
+    index, known = positions(ids[order], keys)
+    return order[index], known
+
+
+def _by_table(ids: Ints, low: int, high: int, keys: Ints) -> tuple[Ints, NDArray[np.bool_]] | None:
+    """Each key's index in `ids` (distinct, between low and high) through a direct-address
+    table, or None when the ids are too spread out for one."""
+    if not _dense(high - low + 1, ids.size):
+        return None
+    table = np.full(high - low + 1, -1, dtype=np.int64)
+    table[ids - low] = np.arange(ids.size, dtype=np.int64)
+    inside = (keys >= low) & (keys <= high)
+    found = np.where(inside, table[np.where(inside, keys - low, 0)], -1)
+    known = found >= 0
+    return np.where(known, found, 0), known
 
 
 def group_sum(index: Ints, values: NDArray[Any], size: int) -> NDArray[np.float64]:
