@@ -80,9 +80,7 @@ def test_a_full_refresh_with_a_reader_process_writes_the_same_profiles(
         lambda session: shares.append(file_to_share(session)) or shares[-1],
     )
     refresh(sqlite_engine, as_of=date(2026, 6, 15), zone=ZONE, full=True)
-    assert shares == [
-        str(Path(str(sqlite_engine.url.database)).resolve())
-    ]  # lines and upper orders read apart
+    assert shares == [str(Path(str(sqlite_engine.url.database)).resolve())]  # the lines read apart
     shared = {name: rows for name, rows in snapshot(sqlite_engine).items() if name in TABLES}
     strip_ids = lambda rows: sorted((row[1:] for row in rows), key=repr)  # noqa: E731 (new ids)
     assert shared["customer_profiles"] == alone["customer_profiles"]

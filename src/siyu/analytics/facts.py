@@ -27,7 +27,7 @@ from siyu.accounts.tables import CustomerGroupMember, WecomContact
 from siyu.analytics.grouping import find
 from siyu.analytics.reader_process import ReaderProcess
 from siyu.commerce.tables import REVENUE_STATUSES, Order, OrderLine, Shop
-from siyu.customers.tables import BehaviourEvent, Customer
+from siyu.customers.tables import BehaviourEvent
 from siyu.db.sql import epoch_seconds
 
 VALUE_EVENTS = ("view", "follow", "favourite", "cart")
@@ -57,15 +57,15 @@ class Facts:
 def read_facts(session: Session, customer_ids: Sequence[int] | None) -> Facts:
     shops = session.execute(select(Shop.id, Shop.platform, Shop.name)).all()
     with _helpers(session, customer_ids) as elsewhere:
-        shared = _start_shared(session, elsewhere) if elsewhere is not None else None
-        # the small aggregates first: the helpers, once started, read meanwhile
+        # a helper process reads every line (a full read, SQLite) while this one reads the rest
+        lines_read = elsewhere(_lines_query()) if elsewhere is not None else None
         events = _read(session, _events_query(), BehaviourEvent.customer_id, customer_ids)
         contacts = _read(session, _contacts_query(), WecomContact.customer_id, customer_ids)
         groups = _read(session, _groups_query(), CustomerGroupMember.customer_id, customer_ids)
-        if shared is not None:
-            orders, lines = shared()
+        orders = _unpack(_read(session, _orders_query(), Order.customer_id, customer_ids))
+        if lines_read is not None:
+            lines = lines_read()
         else:
-            orders = _unpack(_read(session, _orders_query(), Order.customer_id, customer_ids))
             # a customer's lines by the ids of the orders just read: probes of the lines' order
             # index (PostgreSQL planned the join through a subquery as a scan of every line:
             # 2 s per chunk)
@@ -82,49 +82,20 @@ def read_facts(session: Session, customer_ids: Sequence[int] | None) -> Facts:
     )
 
 
-def _start_shared(session: Session, elsewhere: Helper) -> Callable[[], tuple[Columns, Columns]]:
-    """Every order and line, in four processes: three helpers start reading the lines (in two
-    halves by id) and the orders of the upper half of the customer ids; the function returned
-    reads the lower half here and collects the rest. The orders' halves are ranges of the
-    covering customer-history index (schema 0008) and the lines' ranges of the table, each read
-    in its order: joined, they are the one query's rows in its order."""
-    middle_customer = _middle(session, Customer.id)
-    middle_line = _middle(session, OrderLine.id)
-    lines = [
-        elsewhere(_lines_query().where(OrderLine.id <= middle_line)),
-        elsewhere(_lines_query().where(OrderLine.id > middle_line)),
-    ]
-    upper = elsewhere(_orders_query().where(Order.customer_id > middle_customer))
-
-    def collect() -> tuple[Columns, Columns]:
-        lower = read_columns(session, _orders_query().where(Order.customer_id <= middle_customer))
-        return _unpack(_joined([lower, upper()])), _joined([part() for part in lines])
-
-    return collect
-
-
-def _middle(session: Session, key: Any) -> int:
-    low, high = session.execute(select(func.min(key), func.max(key))).one()
-    return ((low or 0) + (high or 0)) // 2
-
-
-def _joined(parts: list[Columns]) -> Columns:
-    return {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
-
-
 @contextmanager
 def _helpers(session: Session, customer_ids: Sequence[int] | None) -> Iterator[Helper | None]:
     """SQLite, reading everything: a way to read a query in another process while this one
     reads another, or None where that does not apply.
 
     Turning SQLite rows into numbers is Python work, one core's worth per process, and it is
-    most of a full refresh's reading time; helper processes put the machine's other cores to
-    it. Each has its own connection (SQLite is shared between processes through the file's
-    locks), and reads the same data as this session: only inside a transaction that has
-    written — SQLite then holds the database's one write lock until commit, so nothing reaches
-    the fact tables in between — and only while this session has not changed them itself (the
-    refresh writes profiles, never facts). Small stores read in-process: starting an
-    interpreter costs more than it saves.
+    most of a full refresh's reading time; a helper reading the order lines puts a second core
+    to it (more helpers, splitting the orders and lines further, measured slower on two
+    cores: the reading is CPU-bound). A helper has its own connection (SQLite is shared
+    between processes through the file's locks), and reads the same data as this session: only
+    inside a transaction that has written — SQLite then holds the database's one write lock
+    until commit, so nothing reaches the fact tables in between — and only while this session
+    has not changed them itself (the refresh writes profiles, never facts). Small stores read
+    in-process: starting an interpreter costs more than it saves.
     """
     path = _file_to_share(session) if customer_ids is None else None
     if path is None:
