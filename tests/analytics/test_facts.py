@@ -1,4 +1,4 @@
-"""A full SQLite read shares its work with helper processes: same facts, same profiles."""
+"""A full SQLite read shares its work with a helper process: same facts, same profiles."""
 
 from __future__ import annotations
 
@@ -34,14 +34,14 @@ def sqlite_engine(tmp_path: Path) -> Engine:
 def read_everything(
     engine: Engine, monkeypatch: pytest.MonkeyPatch, min_lines: int
 ) -> tuple[str | None, Facts]:
-    monkeypatch.setattr(facts_module, "HELPERS_MIN_LINES", min_lines)
+    monkeypatch.setattr(facts_module, "HELPER_MIN_LINES", min_lines)
     with transaction(engine) as session:
         empty_for_rewrite(session)  # the write lock, as a full refresh holds it
         shared = facts_module._file_to_share(session)
         return shared, read_facts(session, None)
 
 
-def test_helper_processes_read_the_same_facts(
+def test_a_helper_process_reads_the_same_facts(
     sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     alone, one = read_everything(sqlite_engine, monkeypatch, 10**12)
@@ -55,11 +55,11 @@ def test_helper_processes_read_the_same_facts(
             np.testing.assert_array_equal(first[name], second[name], err_msg=f"{part}.{name}")
 
 
-def test_no_helpers_without_the_write_lock(
+def test_no_helper_without_the_write_lock(
     sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Before this session has written, another writer could commit between the two reads."""
-    monkeypatch.setattr(facts_module, "HELPERS_MIN_LINES", 0)
+    monkeypatch.setattr(facts_module, "HELPER_MIN_LINES", 0)
     with transaction(sqlite_engine) as session:
         assert facts_module._file_to_share(session) is None
         empty_for_rewrite(session)
@@ -71,7 +71,7 @@ def test_a_full_refresh_with_a_reader_process_writes_the_same_profiles(
 ) -> None:
     refresh(sqlite_engine, as_of=date(2026, 6, 15), zone=ZONE, full=True)
     alone = {name: rows for name, rows in snapshot(sqlite_engine).items() if name in TABLES}
-    monkeypatch.setattr(facts_module, "HELPERS_MIN_LINES", 0)
+    monkeypatch.setattr(facts_module, "HELPER_MIN_LINES", 0)
     shares: list[str | None] = []
     file_to_share = facts_module._file_to_share
     monkeypatch.setattr(

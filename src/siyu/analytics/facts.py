@@ -11,7 +11,7 @@ object per value; SQLite's rows are converted a batch at a time.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import chain
@@ -36,11 +36,10 @@ CHUNK = 5_000
 BATCH = 100_000  # SQLite rows converted at a time
 COPY_BLOCK = 1 << 24  # PostgreSQL COPY bytes parsed at a time
 COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
-HELPERS_MIN_LINES = 1_000_000  # order lines (by id) from which a full read uses helper processes
+HELPER_MIN_LINES = 1_000_000  # order lines (by id) from which a full read uses a helper
 
 Columns = dict[str, NDArray[Any]]
 Query = Select[*tuple[Any, ...]]
-Helper = Callable[[Query], Callable[[], Columns]]  # starts reading a query; the result's getter
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,15 +55,13 @@ class Facts:
 
 def read_facts(session: Session, customer_ids: Sequence[int] | None) -> Facts:
     shops = session.execute(select(Shop.id, Shop.platform, Shop.name)).all()
-    with _helpers(session, customer_ids) as elsewhere:
-        # a helper process reads every line (a full read, SQLite) while this one reads the rest
-        lines_read = elsewhere(_lines_query()) if elsewhere is not None else None
+    with _lines_elsewhere(session, customer_ids) as elsewhere:
         events = _read(session, _events_query(), BehaviourEvent.customer_id, customer_ids)
         contacts = _read(session, _contacts_query(), WecomContact.customer_id, customer_ids)
         groups = _read(session, _groups_query(), CustomerGroupMember.customer_id, customer_ids)
         orders = _unpack(_read(session, _orders_query(), Order.customer_id, customer_ids))
-        if lines_read is not None:
-            lines = lines_read()
+        if elsewhere is not None:
+            lines = elsewhere.columns()
         else:
             # a customer's lines by the ids of the orders just read: probes of the lines' order
             # index (PostgreSQL planned the join through a subquery as a scan of every line:
@@ -83,36 +80,32 @@ def read_facts(session: Session, customer_ids: Sequence[int] | None) -> Facts:
 
 
 @contextmanager
-def _helpers(session: Session, customer_ids: Sequence[int] | None) -> Iterator[Helper | None]:
-    """SQLite, reading everything: a way to read a query in another process while this one
-    reads another, or None where that does not apply.
+def _lines_elsewhere(
+    session: Session, customer_ids: Sequence[int] | None
+) -> Iterator[ReaderProcess | None]:
+    """SQLite, reading everything: a helper process already reading every order line while
+    this one reads the rest, or None where that does not apply.
 
     Turning SQLite rows into numbers is Python work, one core's worth per process, and it is
-    most of a full refresh's reading time; a helper reading the order lines puts a second core
-    to it (more helpers, splitting the orders and lines further, measured slower on two
-    cores: the reading is CPU-bound). A helper has its own connection (SQLite is shared
-    between processes through the file's locks), and reads the same data as this session: only
-    inside a transaction that has written — SQLite then holds the database's one write lock
-    until commit, so nothing reaches the fact tables in between — and only while this session
-    has not changed them itself (the refresh writes profiles, never facts). Small stores read
-    in-process: starting an interpreter costs more than it saves.
+    most of a full refresh's reading time; the lines are about half of it, so a helper puts a
+    second core to it (more helpers, splitting the orders and lines further, measured slower
+    on two cores: the reading is CPU-bound). The helper has its own connection (SQLite is
+    shared between processes through the file's locks), and reads the same data as this
+    session: only inside a transaction that has written — SQLite then holds the database's
+    one write lock until commit, so nothing reaches the fact tables in between — and only
+    while this session has not changed them itself (the refresh writes profiles, never
+    facts). Small stores read in-process: starting an interpreter costs more than it saves.
     """
     path = _file_to_share(session) if customer_ids is None else None
     if path is None:
         yield None
         return
-    dialect = session.connection().dialect
-    readers: list[ReaderProcess] = []
-
-    def read(query: Query) -> Callable[[], Columns]:
-        readers.append(ReaderProcess(path, _compiled(query, dialect), _names(query)))
-        return readers[-1].columns
-
+    query = _lines_query()
+    reader = ReaderProcess(path, _compiled(query, session.connection().dialect), _names(query))
     try:
-        yield read
+        yield reader
     finally:
-        for reader in readers:
-            reader.close()
+        reader.close()
 
 
 def _file_to_share(session: Session) -> str | None:
@@ -126,7 +119,7 @@ def _file_to_share(session: Session) -> str | None:
     if not driver.in_transaction:  # no write lock held: another writer could commit between
         return None
     lines = session.scalar(select(func.max(OrderLine.id))) or 0
-    return str(Path(path).resolve()) if lines >= HELPERS_MIN_LINES else None
+    return str(Path(path).resolve()) if lines >= HELPER_MIN_LINES else None
 
 
 def _orders_query() -> Query:

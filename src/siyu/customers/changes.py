@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from sqlalchemy import bindparam, delete, select, text
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from siyu.customers.tables import CustomerChange
@@ -22,15 +21,9 @@ CLEAR_CHUNK = 100_000
 
 def mark_changed(session: Session, customer_ids: Iterable[int | None]) -> None:
     ids = sorted({customer_id for customer_id in customer_ids if customer_id is not None})
-    if not ids:
-        return
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    insert = dialect.insert(CustomerChange)
-    statement = insert.on_conflict_do_update(
-        index_elements=[CustomerChange.customer_id],
-        set_={"version": CustomerChange.version + 1},
-    )
-    session.execute(statement, [{"customer_id": customer_id} for customer_id in ids])
+    if ids:
+        statement = text(f"INSERT INTO customer_changes (customer_id) VALUES (:id) {BUMP}")
+        session.execute(statement, [{"id": customer_id} for customer_id in ids])
 
 
 def pending_changes(session: Session) -> dict[int, int]:
