@@ -101,12 +101,11 @@ def refresh(
         if full:
             scores = _recompute_all(session, as_of, zone, policy)
             recomputed = scores.scored
-            clear_changes(session, marks)
         else:
             live = _recompute(session, list(marks), zone, policy)
             recomputed = int(live.size)
-            clear_changes(session, marks)
             scores = _rescore(session, live, as_of, zone, policy)
+        clear_changes(session, marks)
         clv = refresh_clv(
             session, as_of=as_of, zone=zone, refit=full, customers=None if full else live
         )
