@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -23,12 +24,13 @@ TABLES = ("customer_profiles", "stage_transitions")
 
 
 @pytest.fixture
-def sqlite_engine(tmp_path: Path) -> Engine:
+def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
     engine = make_engine(f"sqlite:///{tmp_path / 'siyu.db'}")
     upgrade(engine)
     more = [(f"X{n}", f"C{n % 7}", f"2026-0{1 + n % 5}-1{n % 9}", str(10 + n)) for n in range(40)]
     load(engine, tmp_path, "a.csv", orders(HISTORY + more))
-    return engine
+    yield engine
+    engine.dispose()
 
 
 def read_everything(
