@@ -130,6 +130,9 @@ def test_tags_create_apply_and_count(site: Site) -> None:
         unknown = client.post(
             "/api/v1/tags/customers", json={"tag": "金卡", "customer_ids": [999_999]}
         )
+        beyond = client.post(  # beyond BIGINT: PostgreSQL refused it with a 500
+            "/api/v1/tags/customers", json={"tag": "金卡", "customer_ids": [2**63]}
+        )
         removed = client.post(
             "/api/v1/tags/customers",
             json={"tag": "金卡", "action": "remove", "customer_ids": [site.customers["C3"]]},
@@ -140,6 +143,7 @@ def test_tags_create_apply_and_count(site: Site) -> None:
     assert (unknown.status_code, unknown.json()["error"]["code"]) == (
         422, "invalid_customer_selection"
     )  # fmt: skip
+    assert beyond.status_code == 422
     assert (removed["added"], removed["removed"]) == (0, 1)
     assert groups == [
         {"name": "会员等级", "is_exclusive": True,

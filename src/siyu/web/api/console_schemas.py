@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -119,7 +119,9 @@ class TagApply(BaseModel):
     tag: str = Name
     group: str | None = Field(default=None, min_length=1, max_length=100)
     action: Literal["add", "remove"] = "add"
-    customer_ids: list[int] = Field(default_factory=list, max_length=10_000)
+    customer_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(
+        default_factory=list, max_length=10_000
+    )
     segment_id: int | None = Field(default=None, ge=1, le=MAX_ID)
 
 
