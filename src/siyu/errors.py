@@ -22,6 +22,12 @@ class DatabaseUnavailableError(SiyuError):
     code = "database_unavailable"
 
 
+class DatabaseBusyError(SiyuError):
+    """Another writer held SQLite's one write lock for longer than a job waits for it."""
+
+    code = "database_busy"
+
+
 class NotFoundError(SiyuError):
     code = "not_found"
 

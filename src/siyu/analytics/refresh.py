@@ -45,6 +45,7 @@ from siyu.analytics.scoring import (
     timeline,
 )
 from siyu.analytics.store import (
+    SQLITE_PRAGMAS,
     delete_profiles,
     empty_for_rewrite,
     insert_profiles,
@@ -52,7 +53,6 @@ from siyu.analytics.store import (
     order_transitions,
     read_state,
     rewritten,
-    sqlite_tuned,
     write_state,
 )
 from siyu.analytics.stored_policy import lifecycle_policy
@@ -60,7 +60,7 @@ from siyu.analytics.tables import CustomerProfile, StageTransition
 from siyu.commerce.tables import Category, Shop
 from siyu.customers.changes import clear_changes, pending_changes
 from siyu.customers.tables import Customer
-from siyu.db.engine import transaction, vacuum_analyze
+from siyu.db.engine import job_transaction, vacuum_analyze
 
 CUSTOMER_CHUNK = 50_000  # customers recomputed per pass in an incremental refresh
 
@@ -90,7 +90,7 @@ def refresh(
     policy: LifecyclePolicy | None = None,
 ) -> RefreshResult:
     started = time.perf_counter()
-    with transaction(engine) as session, sqlite_tuned(session):
+    with job_transaction(engine, sqlite_pragmas=SQLITE_PRAGMAS) as session:
         policy = policy or lifecycle_policy(session)  # the console's thresholds, or defaults
         # changed thresholds move every customer's stage: only a full refresh applies them
         full = full or read_state(session, "as_of") is None

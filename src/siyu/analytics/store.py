@@ -35,6 +35,8 @@ PROFILE_COLUMNS = (
     "rfm_r", "rfm_f", "rfm_m", "rfm_segment",
 )  # fmt: skip
 TRANSITION_COLUMNS = ("customer_id", "from_stage", "to_stage", "changed_on")
+# SQLite, while a refresh runs (it reads tables of hundreds of MiB, much of it by index): a
+# larger page cache and in-memory temporary sorts; its connection gets its own back afterwards
 SQLITE_PRAGMAS = (
     "PRAGMA cache_size = -262144",  # 256 MiB
     "PRAGMA temp_store = MEMORY",
@@ -83,28 +85,6 @@ def rewritten(session: Session) -> Iterator[None]:
     yield
     for index in indexes:
         index.create(connection)
-
-
-@contextmanager
-def sqlite_tuned(session: Session) -> Iterator[None]:
-    """SQLite: a larger page cache and in-memory temporary sorts for this connection while a
-    refresh runs (it reads tables of hundreds of MiB, much of it by index), then the connection's
-    own settings again (it goes back to the pool); nothing on PostgreSQL."""
-    connection = session.connection()
-    if connection.dialect.name != "sqlite":
-        yield
-        return
-    previous = [
-        f"PRAGMA {name} = {connection.exec_driver_sql(f'PRAGMA {name}').scalar()}"
-        for name in ("cache_size", "temp_store")
-    ]
-    for pragma in SQLITE_PRAGMAS:
-        connection.exec_driver_sql(pragma)
-    try:
-        yield
-    finally:
-        for pragma in previous:
-            connection.exec_driver_sql(pragma)
 
 
 def delete_profiles(session: Session, customer_ids: Sequence[int]) -> None:

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from siyu.errors import DatabaseUnavailableError
+from siyu.errors import DatabaseBusyError, DatabaseUnavailableError
+
+BUSY_TIMEOUT_MS = 30_000  # how long a SQLite statement waits for a lock held by another writer
+JOB_WAIT_SECONDS = 900.0  # how long a job's write transaction waits for SQLite's write lock
+BUSY_POLL_MS = 250  # … trying to take it again this often
 
 
 def make_engine(url: str, **options: Any) -> Engine:
@@ -30,7 +35,7 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
@@ -71,3 +76,69 @@ def transaction(engine: Engine) -> Iterator[Session]:
     """One transaction: commit on success, roll back on any error."""
     with session_factory(engine).begin() as session:
         yield session
+
+
+@contextmanager
+def job_transaction(
+    engine: Engine, *, wait: float = JOB_WAIT_SECONDS, sqlite_pragmas: Sequence[str] = ()
+) -> Iterator[Session]:
+    """The transaction of a job that writes (an import's batch, a refresh).
+
+    SQLite has one writer at a time, and a full refresh holds the write lock for its whole run
+    (minutes at a million customers): a plain transaction's first write waits for it only as
+    long as the busy timeout (30 s), then fails with "database is locked". This one takes the
+    write lock before anything else (BEGIN IMMEDIATE), waiting up to `wait` seconds for the
+    writer ahead of it, then fails with DatabaseBusyError (imports resume where they stopped);
+    what it reads is then read inside its transaction too. Readers are not blocked.
+    `sqlite_pragmas` ("PRAGMA name = value") are set on its connection before the transaction
+    begins (some, like temp_store, cannot change inside one) and set back after it ends.
+    PostgreSQL: a plain transaction (its writers lock rows, not the database)."""
+    if engine.dialect.name != "sqlite":
+        with session_factory(engine).begin() as session:
+            yield session
+        return
+    with engine.connect() as connection:
+        previous = [_pragma_now(connection, pragma) for pragma in sqlite_pragmas]
+        _run(connection, sqlite_pragmas)
+        try:
+            with Session(connection, expire_on_commit=False) as session, session.begin():
+                _begin_immediate(session, wait)
+                yield session
+        finally:
+            _run(connection, previous)
+
+
+def _pragma_now(connection: Connection, pragma: str) -> str:
+    """`PRAGMA name = value` as it stands now on the connection, for `pragma`'s name."""
+    name = pragma.removeprefix("PRAGMA").split("=")[0].strip()
+    return f"PRAGMA {name} = {connection.exec_driver_sql(f'PRAGMA {name}').scalar()}"
+
+
+def _run(connection: Connection, statements: Sequence[str]) -> None:
+    for statement in statements:
+        connection.exec_driver_sql(statement)
+    connection.commit()  # ends SQLAlchemy's own transaction; pysqlite began none for PRAGMAs
+
+
+def _begin_immediate(session: Session, wait: float) -> None:
+    """BEGIN IMMEDIATE, tried again every BUSY_POLL_MS until `wait` has passed: a wait inside
+    SQLite's own busy handler could not be interrupted (Ctrl-C is handled between tries)."""
+    connection = session.connection()
+    deadline = time.monotonic() + wait
+    connection.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_POLL_MS}")
+    try:
+        while True:
+            try:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+                return
+            except OperationalError as error:
+                if "locked" not in str(error.orig):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise DatabaseBusyError(
+                        f"the database was busy for {wait:g} s: another job (a refresh, an "
+                        "import) held its write lock all that time; run this again when it has "
+                        "finished"
+                    ) from error
+    finally:
+        connection.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")

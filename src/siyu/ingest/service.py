@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
-from siyu.db.engine import transaction
+from siyu.db.engine import BUSY_TIMEOUT_MS, job_transaction
 from siyu.errors import InvalidInputError
 from siyu.ingest import runs
 from siyu.ingest.bulk import Statistics, tune_for_import
@@ -89,7 +89,7 @@ def import_file(
     if not path.is_file():
         raise InvalidInputError(f"{path}: no such file")
     sink_options = SinkOptions(options.format_name, options.shop, options.platform, path.name)
-    with transaction(engine) as session:
+    with job_transaction(engine) as session:
         shop_id = SINKS[_kind(options.format_name)].run_shop_id(session, sink_options)
         run = runs.start_or_resume(
             session,
@@ -103,10 +103,10 @@ def import_file(
         totals = _stream(engine, path, options, sink_options, run_id, resume_after, timezone,
                          progress)  # fmt: skip
     except BaseException as error:  # Ctrl-C too: the run is marked, then resumable
-        with transaction(engine) as session:
+        with job_transaction(engine, wait=BUSY_TIMEOUT_MS / 1000) as session:
             runs.finish(session, run_id, error=(str(error) or type(error).__name__)[:2000])
         raise
-    with transaction(engine) as session:
+    with job_transaction(engine) as session:
         run = runs.finish(session, run_id)
         rejects_path = options.rejects_dir / f"{path.stem}.import-{run_id}.rejects.csv"
         written = runs.write_rejects_csv(session, run_id, rejects_path)
@@ -155,7 +155,7 @@ def _stream(
     totals = [0, 0]
     with closing(batches):  # stops the parsing worker however the loop ends
         for batch in batches:
-            with collection_paused(), transaction(engine) as session:
+            with collection_paused(), job_transaction(engine) as session:
                 tune_for_import(session)
                 counts = sink_class(session, sink_options).load(batch.items)
                 runs.record_batch(

@@ -54,6 +54,7 @@ STATUS = {
     "invalid_input": 422,
     "invalid_format": 422,
     "database_unavailable": 503,
+    "database_busy": 503,
     **loyalty.ERROR_STATUS,
     **CONSOLE_STATUS,
 }
