@@ -42,6 +42,14 @@ def test_pages_render_in_chinese_then_english(site: Site) -> None:
     assert "客户" not in english.split("<main>")[1].split("<table")[0]
 
 
+def test_times_are_shown_in_the_merchants_time_zone(site: Site) -> None:
+    """C1's first order was placed at 10:00 in Shanghai (stored as 02:00 UTC)."""
+    with logged_in(site, "admin") as client:
+        page = client.get(f"/customers/{site.customers['C1']}").text
+    assert "2026-01-05 10:00" in page
+    assert "2026-01-05 02:00" not in page
+
+
 def test_guides_see_only_their_customers_in_the_console(site: Site) -> None:
     with logged_in(site, "guide") as client:
         listing = client.get("/customers").text
