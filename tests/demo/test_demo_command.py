@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import func, select
 
 from siyu.cli.main import run
+from siyu.commerce.tables import Order
+from siyu.customers.tables import BehaviourEvent
+from siyu.db.engine import make_engine, transaction
 from siyu.demo.manifest import DemoManifest
 
 
@@ -24,6 +30,14 @@ def test_demo_loads_once_and_matches_its_ground_truth(
     for demo_file in manifest.files:
         assert imported[demo_file.path.name]["read"] == demo_file.rows
     assert report["refresh"]["mode"] == "full"
+    yesterday = datetime.now(ZoneInfo("Asia/Shanghai")).date() - timedelta(days=1)
+    assert report["demo"].endswith(f"three years to {yesterday}")  # the last whole day
+    engine = make_engine(db_url)
+    with transaction(engine) as session:  # nothing happened later than now
+        latest = [session.scalar(select(func.max(column))) for column in
+                  (Order.ordered_at, Order.paid_at, BehaviourEvent.occurred_at)]  # fmt: skip
+    engine.dispose()
+    assert all(moment is not None and moment <= datetime.now(UTC) for moment in latest)
     truth = manifest.truth
     kpis = report["kpis"]
     # Every simulated person is at least one customer; masked phones never merge, so a person

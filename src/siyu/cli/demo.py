@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -30,10 +30,13 @@ def demo(
     context = cli_context(ctx)
     zone = context.settings.timezone
     today = datetime.now(zone).date()
+    # trading ends with yesterday, the last whole day (exported at today's midnight): an end
+    # of today would place orders in the hours still to come
+    yesterday = today - timedelta(days=1)
     engine = context.engine()
     say = (lambda line: None) if as_json else (lambda line: typer.echo(f"  importing {line}"))
     result = run_demo(
-        engine, out_dir=directory, customers=customers, seed=seed, end=today, zone=zone,
+        engine, out_dir=directory, customers=customers, seed=seed, end=yesterday, zone=zone,
         on_file=say,
     )  # fmt: skip
     with transaction(engine) as session:
