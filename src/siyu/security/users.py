@@ -11,8 +11,8 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from siyu.accounts.tables import StaffAccount
-from siyu.db.engine import transaction
-from siyu.errors import InvalidInputError, SiyuError
+from siyu.db.engine import job_transaction
+from siyu.errors import DatabaseBusyError, InvalidInputError, SiyuError
 from siyu.security.access import Actor
 from siyu.security.passwords import MIN_LENGTH, hash_password, verify_password
 from siyu.security.tables import ROLES, ApiToken, LoginAttempt, User
@@ -121,18 +121,19 @@ def user_for_token(session: Session, token: str) -> User | None:
 def _touch(engine: Engine, token_id: int, now: datetime) -> None:
     """Record a use in a transaction of its own that waits for no one: on PostgreSQL a row
     another request is writing is skipped (SKIP LOCKED; that request records the minute).
-    SQLite has no row locks: its write waits at most for the writer in progress, and a busy
-    database only delays the record to a later request."""
+    SQLite has no row locks: the write lock is tried once (waiting a quarter of a second at
+    most, not the 30 s busy timeout: a full refresh holds it for minutes), and a busy database
+    only delays the record to a later request."""
     stale = or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at <= now - LAST_USED_PRECISION)
     claim = select(ApiToken.id).where(ApiToken.id == token_id, stale)
     try:
-        with transaction(engine) as session:
+        with job_transaction(engine, wait=0) as session:
             session.execute(
                 update(ApiToken)
                 .where(ApiToken.id.in_(claim.with_for_update(skip_locked=True)))
                 .values(last_used_at=now)
             )
-    except OperationalError:
+    except (DatabaseBusyError, OperationalError):
         return
 
 
