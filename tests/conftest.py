@@ -136,6 +136,16 @@ def engine(db_url: str) -> Iterator[Engine]:
 
 
 @pytest.fixture
+def sqlite_engine(tmp_path: Path, sqlite_template: Path) -> Iterator[Engine]:
+    """A migrated SQLite database of its own, whatever the backend (for SQLite's locking)."""
+    path = tmp_path / "sqlite-only.db"
+    shutil.copyfile(sqlite_template, path)
+    engine = make_engine(f"sqlite:///{path}")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
 def shared_dir() -> Path:
     """../shared beside the repository; absent in a user's clone."""
     if not SHARED.is_dir():

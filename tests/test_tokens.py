@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy import Engine, select, update
 
-from siyu.db.engine import make_engine, transaction
+from siyu.db.engine import transaction
 from siyu.security.tables import ApiToken
 from siyu.security.users import create_token, create_user, user_for_token
 from tests.db.test_job_transaction import writer_ahead
@@ -45,27 +44,21 @@ def test_a_tokens_last_use_is_written_at_most_once_a_minute(engine: Engine) -> N
         assert user_for_token(session, "not a token") is None
 
 
-def test_a_tokens_use_waits_for_no_writer(sqlite_template: Path, tmp_path: Path) -> None:
+def test_a_tokens_use_waits_for_no_writer(sqlite_engine: Engine) -> None:
     """SQLite during a long write (a full refresh holds the lock for minutes): the request is
     answered at once and the use is recorded by a later request, not after a 30 s wait."""
-    path = tmp_path / "siyu.db"
-    path.write_bytes(sqlite_template.read_bytes())
-    engine = make_engine(f"sqlite:///{path}")
-    try:
-        with transaction(engine) as session:
-            user = create_user(
-                session, username="erp", role="operator", password="correct horse battery"
-            )
-            token = create_token(session, user, "ERP sync")
-        with writer_ahead(engine, holds_for=3.0), transaction(engine) as session:
-            started = time.monotonic()
-            found = user_for_token(session, token)
-            waited = time.monotonic() - started
-        assert found is not None
-        assert waited < 1.5
-        assert last_used(engine) is None  # skipped while the writer held the lock
-        with transaction(engine) as session:
-            user_for_token(session, token)
-        assert last_used(engine) is not None
-    finally:
-        engine.dispose()
+    with transaction(sqlite_engine) as session:
+        user = create_user(
+            session, username="erp", role="operator", password="correct horse battery"
+        )
+        token = create_token(session, user, "ERP sync")
+    with writer_ahead(sqlite_engine, holds_for=3.0), transaction(sqlite_engine) as session:
+        started = time.monotonic()
+        found = user_for_token(session, token)
+        waited = time.monotonic() - started
+    assert found is not None
+    assert waited < 1.5
+    assert last_used(sqlite_engine) is None  # skipped while the writer held the lock
+    with transaction(sqlite_engine) as session:
+        user_for_token(session, token)
+    assert last_used(sqlite_engine) is not None

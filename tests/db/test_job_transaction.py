@@ -23,7 +23,7 @@ from siyu.analytics.refresh import refresh
 from siyu.analytics.tables import AnalyticsState, CustomerProfile
 from siyu.commerce.tables import Order
 from siyu.db import engine as engine_module
-from siyu.db.engine import BUSY_TIMEOUT_MS, job_transaction, make_engine, transaction
+from siyu.db.engine import BUSY_TIMEOUT_MS, job_transaction, transaction
 from siyu.errors import DatabaseBusyError
 from siyu.ingest.service import ImportOptions, import_file
 
@@ -36,26 +36,12 @@ ORDERS = (
 
 
 @pytest.fixture
-def sqlite_engine(tmp_path: Path, sqlite_template: Path) -> Iterator[Engine]:
-    path = tmp_path / "siyu.db"
-    path.write_bytes(sqlite_template.read_bytes())
-    engine = make_engine(f"sqlite:///{path}")
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def impatient_engine(
-    tmp_path: Path, sqlite_template: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Engine]:
-    """SQLite whose statements wait 0.2 s for a lock instead of 30 s: a write outside a job
-    transaction fails behind a writer that holds the lock for a second."""
+def impatient_engine(sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Engine:
+    """SQLite whose statements wait 0.2 s for a lock instead of 30 s (set as each connection
+    is made, and none is yet): a write outside a job transaction fails behind a writer that
+    holds the lock for a second."""
     monkeypatch.setattr(engine_module, "BUSY_TIMEOUT_MS", 200)
-    path = tmp_path / "impatient.db"
-    path.write_bytes(sqlite_template.read_bytes())
-    engine = make_engine(f"sqlite:///{path}")
-    yield engine
-    engine.dispose()
+    return sqlite_engine
 
 
 @contextmanager
