@@ -252,9 +252,9 @@ def phase_floor(source_url: str, target_url: str, rows: str, batch_size: str) ->
     foreign-key order, `batch_size` rows per transaction; only the writes are timed."""
     from sqlalchemy import text
 
-    from siyu.db.engine import make_engine, transaction
+    from siyu.db.engine import job_transaction, make_engine, sqlite_settings
     from siyu.db.schema import metadata
-    from siyu.ingest.bulk import Bulk, tune_for_import
+    from siyu.ingest.bulk import SQLITE_IMPORT_PRAGMAS, Bulk
     from siyu.ingest.service import DEFAULT_BATCH_SIZE
 
     source, target = make_engine(source_url), make_engine(target_url)
@@ -274,11 +274,12 @@ def phase_floor(source_url: str, target_url: str, rows: str, batch_size: str) ->
     source.dispose()
     step = int(batch_size) if batch_size else DEFAULT_BATCH_SIZE
     start = time.perf_counter()
-    for name, names, stored in tables:
-        for begin in range(0, len(stored), step):
-            with transaction(target) as session:  # the importer's own bulk statement
-                tune_for_import(session)
-                Bulk(session).insert(name, names, stored[begin : begin + step])
+    # as the importer writes: one connection with its settings, a job transaction per batch
+    with target.connect() as connection, sqlite_settings(connection, SQLITE_IMPORT_PRAGMAS):
+        for name, names, stored in tables:
+            for begin in range(0, len(stored), step):
+                with job_transaction(target, connection=connection) as session:
+                    Bulk(session).insert(name, names, stored[begin : begin + step])
     seconds = time.perf_counter() - start
     target.dispose()
     written = {f"{name} rows": len(stored) for name, _, stored in tables if len(stored) > 1}

@@ -13,11 +13,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from siyu.analytics.refresh import refresh
 from siyu.analytics.tables import AnalyticsState, CustomerProfile
@@ -25,6 +27,8 @@ from siyu.commerce.tables import Order
 from siyu.db import engine as engine_module
 from siyu.db.engine import BUSY_TIMEOUT_MS, job_transaction, transaction
 from siyu.errors import DatabaseBusyError
+from siyu.ingest import runs
+from siyu.ingest.bulk import SQLITE_CACHE_KIB
 from siyu.ingest.service import ImportOptions, import_file
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -130,6 +134,34 @@ def test_an_import_waits_for_a_writer_ahead_of_it(impatient_engine: Engine, tmp_
     assert (result.read, result.inserted, result.rejected) == (2, 2, 0)
     with transaction(impatient_engine) as session:
         assert session.scalar(select(func.count()).select_from(Order)) == 2
+
+
+def test_an_import_enlarges_the_page_cache_for_its_batches_and_sets_it_back(
+    sqlite_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every batch runs on one connection with the import's page cache; the pooled connection
+    is given back with SQLite's default (it used to keep 128 MiB after an import)."""
+    seen: list[tuple[object, int]] = []
+    record_batch = runs.record_batch
+
+    def spy(session: Session, run_id: int, **kwargs: Any) -> None:
+        connection = session.connection()
+        cache = connection.exec_driver_sql("PRAGMA cache_size").scalar()
+        seen.append((connection.connection.dbapi_connection, cache))
+        record_batch(session, run_id, **kwargs)
+
+    monkeypatch.setattr(runs, "record_batch", spy)
+    path = tmp_path / "orders.csv"
+    path.write_text(ORDERS, encoding="utf-8")
+    options = ImportOptions("orders-csv", rejects_dir=tmp_path, batch_size=1)
+    result = import_file(sqlite_engine, path, options, timezone=SHANGHAI)
+    assert result.inserted == 2
+    assert len(seen) >= 2  # one batch a row
+    assert {cache for _, cache in seen} == {-SQLITE_CACHE_KIB}
+    used = {id(connection) for connection, _ in seen}
+    assert len(used) == 1
+    raw = seen[0][0]
+    assert raw.execute("PRAGMA cache_size").fetchone() == (-2000,)  # type: ignore[attr-defined]
 
 
 def test_a_refresh_waits_for_a_writer_ahead_of_it(impatient_engine: Engine, tmp_path: Path) -> None:

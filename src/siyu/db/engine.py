@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
@@ -80,7 +80,11 @@ def transaction(engine: Engine) -> Iterator[Session]:
 
 @contextmanager
 def job_transaction(
-    engine: Engine, *, wait: float = JOB_WAIT_SECONDS, sqlite_pragmas: Sequence[str] = ()
+    engine: Engine,
+    *,
+    wait: float = JOB_WAIT_SECONDS,
+    sqlite_pragmas: Sequence[str] = (),
+    connection: Connection | None = None,
 ) -> Iterator[Session]:
     """The transaction of a job that writes (an import's batch, a refresh).
 
@@ -92,20 +96,42 @@ def job_transaction(
     what it reads is then read inside its transaction too. Readers are not blocked.
     `sqlite_pragmas` ("PRAGMA name = value") are set on its connection before the transaction
     begins (some, like temp_store, cannot change inside one) and set back after it ends.
-    PostgreSQL: a plain transaction (its writers lock rows, not the database)."""
+    PostgreSQL: a plain transaction (its writers lock rows, not the database).
+
+    `connection`: run on this connection (one a job holds across its transactions, e.g. with
+    `sqlite_settings` around them) instead of one from the engine's pool."""
     if engine.dialect.name != "sqlite":
-        with session_factory(engine).begin() as session:
-            yield session
-        return
-    with engine.connect() as connection:
-        previous = [_pragma_now(connection, pragma) for pragma in sqlite_pragmas]
-        _run(connection, sqlite_pragmas)
-        try:
-            with Session(connection, expire_on_commit=False) as session, session.begin():
-                _begin_immediate(session, wait)
+        if connection is None:
+            with session_factory(engine).begin() as session:
                 yield session
-        finally:
-            _run(connection, previous)
+        else:
+            with Session(connection, expire_on_commit=False) as session, session.begin():
+                yield session
+        return
+    with ExitStack() as stack:
+        if connection is None:
+            connection = stack.enter_context(engine.connect())
+        stack.enter_context(sqlite_settings(connection, sqlite_pragmas))
+        session = stack.enter_context(Session(connection, expire_on_commit=False))
+        stack.enter_context(session.begin())
+        _begin_immediate(session, wait)
+        yield session
+
+
+@contextmanager
+def sqlite_settings(connection: Connection, pragmas: Sequence[str]) -> Iterator[None]:
+    """SQLite: `pragmas` ("PRAGMA name = value") set on `connection`, outside any transaction,
+    and set back to what they were when the block ends, so a pooled connection does not keep
+    a job's settings. Nothing on PostgreSQL."""
+    if connection.dialect.name != "sqlite" or not pragmas:
+        yield
+        return
+    previous = [_pragma_now(connection, pragma) for pragma in pragmas]
+    _run(connection, pragmas)
+    try:
+        yield
+    finally:
+        _run(connection, previous)
 
 
 def _pragma_now(connection: Connection, pragma: str) -> str:

@@ -30,6 +30,10 @@ from siyu.customers.changes import BUMP
 
 SQLITE_IN_CHUNK = 5_000  # bound values per statement (SQLite allows 32,766)
 SQLITE_CACHE_KIB = 128 << 10  # page cache during an import (the default is 2 MiB)
+# SQLite, for a whole import: a page cache big enough for the indexes it fills at random
+# positions (the default 2 MiB makes every insert re-read pages from the OS). Durability is
+# untouched (WAL with synchronous=NORMAL, as `siyu.db.engine` sets).
+SQLITE_IMPORT_PRAGMAS = (f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}",)
 Row = tuple[Any, ...]
 
 
@@ -175,14 +179,6 @@ def mark_customers_changed(bulk: Bulk, customer_ids: Iterable[int | None]) -> No
         )
     finally:
         cursor.close()
-
-
-def tune_for_import(session: Session) -> None:
-    """SQLite: a page cache big enough for the indexes an import fills at random positions (the
-    default 2 MiB makes every insert re-read pages from the OS). Durability is untouched (WAL
-    with synchronous=NORMAL, as `siyu.db.engine` sets)."""
-    if not is_postgres_session(session):
-        session.connection().exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
 
 
 class Statistics:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import sys
 from collections.abc import Callable
 from contextlib import closing
 from dataclasses import asdict, dataclass, field
@@ -20,14 +19,15 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
-from siyu.db.engine import BUSY_TIMEOUT_MS, job_transaction
+from siyu.db.engine import BUSY_TIMEOUT_MS, job_transaction, sqlite_settings
 from siyu.errors import InvalidInputError
 from siyu.ingest import runs
-from siyu.ingest.bulk import Statistics, tune_for_import
+from siyu.ingest.bulk import SQLITE_IMPORT_PRAGMAS, Statistics
 from siyu.ingest.formats import ORDER_FORMATS
 from siyu.ingest.outcome import Outcome
 from siyu.ingest.pipeline import Source, collection_paused, make_batches, worker_batches
 from siyu.ingest.sinks import SINKS, Sink, SinkOptions
+from siyu.interpreter import can_start_python
 
 OTHER_FORMATS = ("events", "wecom-contacts", "wecom-groups")
 DEFAULT_BATCH_SIZE = 20_000
@@ -153,10 +153,15 @@ def _stream(
         batches = make_batches(source, sink_class.prepare)
     statistics = Statistics(engine, sink_class.looked_up)
     totals = [0, 0]
-    with closing(batches):  # stops the parsing worker however the loop ends
+    # one connection for every batch, with its SQLite page cache enlarged for the whole import
+    # and set back at its end (the pool's connection does not keep it)
+    with (
+        closing(batches),  # stops the parsing worker however the loop ends
+        engine.connect() as connection,
+        sqlite_settings(connection, SQLITE_IMPORT_PRAGMAS),
+    ):
         for batch in batches:
-            with collection_paused(), job_transaction(engine) as session:
-                tune_for_import(session)
+            with collection_paused(), job_transaction(engine, connection=connection) as session:
                 counts = sink_class(session, sink_options).load(batch.items)
                 runs.record_batch(
                     session, run_id, counts=counts, problems=batch.problems,
@@ -178,7 +183,7 @@ def _in_worker(options: ImportOptions, sink_class: type[Sink], path: Path) -> bo
     if options.parallel is not None:
         return options.parallel
     big = path.stat().st_size >= PARALLEL_MIN_BYTES
-    return big and (os.cpu_count() or 1) > 1 and bool(sys.executable)
+    return big and (os.cpu_count() or 1) > 1 and can_start_python()
 
 
 def _kind(format_name: str) -> str:
