@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -88,6 +89,22 @@ def test_a_full_refresh_with_a_reader_process_writes_the_same_profiles(
     assert shared["customer_profiles"] == alone["customer_profiles"]
     assert strip_ids(shared["stage_transitions"]) == strip_ids(alone["stage_transitions"])
     assert len(alone["customer_profiles"]) == 7
+
+
+@pytest.mark.parametrize("executable", ["", "/usr/local/bin/uwsgi"])
+def test_no_helper_where_python_is_embedded(
+    sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch, executable: str
+) -> None:
+    """Embedded in a host program, `sys.executable` is empty or the host itself: the refresh
+    reads everything in its own process instead of failing to start a helper."""
+    refresh(sqlite_engine, as_of=date(2026, 6, 15), zone=ZONE, full=True)
+    alone = {name: rows for name, rows in snapshot(sqlite_engine).items() if name in TABLES}
+    monkeypatch.setattr(facts_module, "HELPER_MIN_LINES", 0)
+    monkeypatch.setattr(sys, "executable", executable)
+    refresh(sqlite_engine, as_of=date(2026, 6, 15), zone=ZONE, full=True)
+    embedded = {name: rows for name, rows in snapshot(sqlite_engine).items() if name in TABLES}
+    assert embedded["customer_profiles"] == alone["customer_profiles"]
+    assert len(embedded["customer_profiles"]) == 7
 
 
 def test_a_failing_reader_process_says_why(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import random
+import sys
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -21,6 +22,7 @@ from siyu.commerce.tables import Order
 from siyu.customers.tables import Customer, CustomerIdentity
 from siyu.db.engine import make_engine, transaction
 from siyu.db.migrate import upgrade
+from siyu.ingest import service
 from siyu.ingest.bulk import sqlite_time
 from siyu.ingest.formats import FormatError
 from siyu.ingest.formats.cleaning import money_fen
@@ -107,6 +109,17 @@ def test_worker_and_inline_imports_store_the_same(
     assert inline.merges > 0
     assert (again.inserted, again.updated, again.new_customers, again.merges) == (0, 0, 0, 0)
     assert again.unchanged == inline.read - inline.rejected
+
+
+def test_an_embedded_interpreter_parses_in_its_own_process(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Embedded (uWSGI), `sys.executable` is the host program: a big file is parsed inline
+    instead of failing to start the worker with it."""
+    monkeypatch.setattr(service, "PARALLEL_MIN_BYTES", 0)  # every file counts as big
+    monkeypatch.setattr(sys, "executable", "/usr/local/bin/uwsgi")
+    result = run(engine, taobao_export(tmp_path / "e.csv", 300), tmp_path)
+    assert (result.inserted, result.rejected) == (300 - 34, 34)  # every ninth id damaged
 
 
 def test_masked_phones_stay_hints_through_the_worker(engine: Engine, tmp_path: Path) -> None:

@@ -29,6 +29,7 @@ from siyu.analytics.reader_process import ReaderProcess
 from siyu.commerce.tables import REVENUE_STATUSES, Order, OrderLine, Shop
 from siyu.customers.tables import BehaviourEvent
 from siyu.db.sql import epoch_seconds
+from siyu.interpreter import can_start_python
 
 VALUE_EVENTS = ("view", "follow", "favourite", "cart")
 PURCHASE_STATUSES = ("paid", "shipped", "completed", "partially_refunded")
@@ -115,6 +116,8 @@ def _file_to_share(session: Session) -> str | None:
     driver: Any = connection.connection.dbapi_connection
     path = connection.engine.url.database
     if not path or path == ":memory:" or "mode=memory" in str(connection.engine.url):
+        return None
+    if not can_start_python():  # embedded: no interpreter to start
         return None
     if not driver.in_transaction:  # no write lock held: another writer could commit between
         return None
