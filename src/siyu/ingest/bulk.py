@@ -68,10 +68,6 @@ def time_column(name: str, *, is_postgres: bool) -> str:
     return f"to_char({name} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') || '+00'"
 
 
-def is_postgres_session(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
-
-
 class Bulk:
     """Bulk statements inside the session's current transaction."""
 
