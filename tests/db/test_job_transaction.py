@@ -26,10 +26,14 @@ from siyu.analytics.tables import AnalyticsState, CustomerProfile
 from siyu.commerce.tables import Order
 from siyu.db import engine as engine_module
 from siyu.db.engine import BUSY_TIMEOUT_MS, job_transaction, transaction
+from siyu.engage.channels.memory import MemoryChannel
 from siyu.errors import DatabaseBusyError
 from siyu.ingest import runs
 from siyu.ingest.bulk import SQLITE_CACHE_KIB
 from siyu.ingest.service import ImportOptions, import_file
+from siyu.workers.jobs import Job
+from tests.engage.test_jobs import EVERY, Counting, runner
+from tests.engage.test_worker import START, Clock, plan_for, worker
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 ORDERS = (
@@ -211,3 +215,29 @@ def test_a_job_sets_its_pragmas_before_it_begins_and_back_after(sqlite_engine: E
 
 
 NAMES = ("temp_store", "cache_size")
+
+
+def test_the_outbox_worker_waits_for_a_writer_ahead_of_it(impatient_engine: Engine) -> None:
+    """A full refresh holds SQLite's write lock for minutes at a million customers: the outbox
+    worker's claims and records wait for it as a job does, instead of failing (and ending
+    `siyu worker`) once the statements' busy timeout has passed."""
+    plan_for(impatient_engine, 3)
+    hook = MemoryChannel("webhook")
+    running = worker(impatient_engine, {"webhook": hook}, Clock(START))
+    with writer_ahead(impatient_engine, holds_for=1.0):
+        report = running.drain()
+    assert (report.claimed, report.outcomes["delivered"]) == (3, 3)
+    assert len(hook.received) == 3
+    with transaction(impatient_engine) as session:
+        assert session.get_one(AnalyticsState, "ahead").value == "committed"
+
+
+def test_the_workers_scheduled_jobs_wait_for_a_writer_ahead_of_them(
+    impatient_engine: Engine,
+) -> None:
+    tick = Counting()
+    jobs = runner(impatient_engine, [Job("tick", EVERY, tick)], "w1")
+    with writer_ahead(impatient_engine, holds_for=1.0):
+        outcomes = jobs.run_due(START)
+    assert [outcome.status for outcome in outcomes] == ["ok"]
+    assert len(tick.calls) == 1

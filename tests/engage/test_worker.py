@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, func, select, update
 
 from siyu.accounts.tables import StaffAccount, WecomContact
-from siyu.db.engine import transaction
+from siyu.db.engine import job_transaction, transaction
 from siyu.engage.channels.base import DeliveryError, Envelope, Outcome, Status
 from siyu.engage.channels.console import ConsoleChannel
 from siyu.engage.channels.memory import MemoryChannel
-from siyu.engage.claim import claim, write_transaction
+from siyu.engage.claim import claim
 from siyu.engage.content import Content
 from siyu.engage.governor.consent import set_consent
 from siyu.engage.governor.policy import ContactPolicy
@@ -193,7 +193,7 @@ def test_retrying_past_the_validity_window_expires_the_message(engine: Engine) -
 
 def test_a_dead_workers_claim_is_taken_over_after_its_lease(engine: Engine) -> None:
     plan_for(engine, 3)
-    with write_transaction(engine) as session:
+    with job_transaction(engine) as session:
         taken = claim(
             session,
             worker="dead",

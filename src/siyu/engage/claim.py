@@ -2,23 +2,23 @@
 
 PostgreSQL: `UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED)`: concurrent workers skip
 each other's rows. SQLite: the same UPDATE … RETURNING inside `BEGIN IMMEDIATE`, which takes
-the single write lock first, so claims run one after another. A claim sets `state='sending'`,
-the worker's name, and `next_attempt_at` to the end of its lease: a row whose worker died is
-due again when the lease ends, and the next claim takes it over.
+the single write lock first, so claims run one after another (the worker's transactions are
+`siyu.db.engine.job_transaction`s: behind a writer that holds the lock for minutes, such as a
+full refresh, they wait as any job does). A claim sets `state='sending'`, the worker's name,
+and `next_attempt_at` to the end of its lease: a row whose worker died is due again when the
+lease ends, and the next claim takes it over.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from siyu.db.base import table_of
-from siyu.db.engine import transaction
 from siyu.engage.tables import OutboxMessage
 
 OUTBOX = table_of(OutboxMessage)
@@ -39,30 +39,6 @@ class Claimed:
     attempts: int
     expires_at: datetime
     scheduled_at: datetime | None
-
-
-@contextmanager
-def write_transaction(engine: Engine) -> Iterator[Session]:
-    """One transaction that holds the write lock from its start on SQLite (BEGIN IMMEDIATE),
-    so its reads and writes see one state; an ordinary transaction on PostgreSQL."""
-    if engine.dialect.name != "sqlite":
-        with transaction(engine) as session:
-            yield session
-        return
-    with engine.connect() as connection:
-        connection = connection.execution_options(isolation_level="AUTOCOMMIT")
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
-        session = Session(bind=connection, expire_on_commit=False)
-        try:
-            yield session
-            session.flush()
-        except BaseException:
-            connection.exec_driver_sql("ROLLBACK")
-            raise
-        else:
-            connection.exec_driver_sql("COMMIT")
-        finally:
-            session.close()
 
 
 def claim(

@@ -24,12 +24,12 @@ from zoneinfo import ZoneInfo
 import httpx
 from sqlalchemy import Engine, bindparam, insert, select, update
 
-from siyu.db.engine import transaction
+from siyu.db.engine import job_transaction, transaction
 from siyu.engage.addresses import identities
 from siyu.engage.channels import aliyun, http
 from siyu.engage.channels.base import DeliveryError
 from siyu.engage.channels.sms import SmsConfig
-from siyu.engage.claim import OUTBOX, write_transaction
+from siyu.engage.claim import OUTBOX
 from siyu.engage.tables import DeliveryAttempt
 
 CHINA = ZoneInfo("Asia/Shanghai")  # the dysmsapi dates (SendDate, ReceiveDate) are China time
@@ -223,7 +223,7 @@ def apply_receipts(
     each; returns how many went each way."""
     if not receipts:
         return Counter()
-    with write_transaction(engine) as session:
+    with job_transaction(engine) as session:
         open_rows = dict(
             session.execute(
                 select(OUTBOX.c.id, OUTBOX.c.attempts)

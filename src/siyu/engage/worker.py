@@ -24,9 +24,10 @@ from typing import Any
 from sqlalchemy import Engine, bindparam, func, update
 from sqlalchemy.orm import Session
 
+from siyu.db.engine import job_transaction
 from siyu.engage.addresses import resolve
 from siyu.engage.channels.base import Channel, Outcome, Status
-from siyu.engage.claim import OUTBOX, Claimed, claim, write_transaction
+from siyu.engage.claim import OUTBOX, Claimed, claim
 from siyu.engage.governor.policy import ContactPolicy
 from siyu.engage.governor.recheck import Verdict, recheck
 from siyu.engage.governor.stored import effective_policy
@@ -89,7 +90,7 @@ class Worker:
     def run_batch(self) -> WorkerReport:
         now = self.clock()
         self._sweep(now)
-        with write_transaction(self.engine) as session:
+        with job_transaction(self.engine) as session:
             claimed = claim(
                 session,
                 worker=self.options.name,
@@ -113,7 +114,7 @@ class Worker:
             channel = self.channels[name]
             if not channel.transactional:
                 outcomes += channel.deliver(envelopes)
-        with write_transaction(self.engine) as session:
+        with job_transaction(self.engine) as session:
             for name, envelopes in by_channel.items():
                 if self.channels[name].transactional:
                     outcomes += self.channels[name].deliver(envelopes, session=session)
@@ -156,7 +157,7 @@ class Worker:
         if self._last_sweep is not None and now - self._last_sweep < interval:
             return
         self._last_sweep = now
-        with write_transaction(self.engine) as session:
+        with job_transaction(self.engine) as session:
             session.execute(
                 update(OUTBOX)
                 .where(OUTBOX.c.state.in_(("planned", "queued")), OUTBOX.c.expires_at <= now)

@@ -22,7 +22,7 @@ from sqlalchemy import Engine, and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from siyu.db.engine import transaction
+from siyu.db.engine import job_transaction
 from siyu.engage.settings import EngageSettings
 from siyu.errors import NotFoundError
 from siyu.workers.tables import JobRun
@@ -171,8 +171,10 @@ def job_statuses(
 
 
 def _take(engine: Engine, job: Job, runner: str, now: datetime, *, force: bool) -> bool:
-    """Mark the job running if it is due (or, `force`, unless another worker is running it)."""
-    with transaction(engine) as session:
+    """Mark the job running if it is due (or, `force`, unless another worker is running it).
+    On SQLite this and the outcome's record wait for a writer ahead, e.g. a full refresh, as
+    jobs do: failing here would end the worker that runs the jobs."""
+    with job_transaction(engine) as session:
         dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
         session.execute(
             dialect.insert(JobRun)
@@ -206,7 +208,7 @@ def _execute(engine: Engine, job: Job, settings: EngageSettings, now: datetime) 
         outcome = JobOutcome(job.name, "ok", detail=detail[:300])
     seconds = time.perf_counter() - started
     outcome = JobOutcome(outcome.name, outcome.status, outcome.detail, outcome.error, seconds)
-    with transaction(engine) as session:
+    with job_transaction(engine) as session:
         session.execute(
             update(JobRun)
             .where(JobRun.name == job.name)
