@@ -8,13 +8,16 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import numpy as np
 import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from siyu.analytics import refresh as refresh_module
 from siyu.analytics.facts import Facts
+from siyu.analytics.policy import LifecyclePolicy
 from siyu.analytics.refresh import refresh
+from siyu.analytics.scoring import shop_interval_days
 from siyu.analytics.stored_policy import lifecycle_policy, save_lifecycle_policy
 from siyu.analytics.tables import ClvModel, CustomerProfile
 from siyu.customers.changes import BUMP, mark_changed
@@ -39,18 +42,28 @@ def intervals(engine: Engine) -> dict[int, tuple[int, float | None]]:
 def test_the_shop_interval_is_kept_until_a_full_refresh(engine: Engine, tmp_path: Path) -> None:
     load(engine, tmp_path, "a.csv", orders(HISTORY))
     first = refresh(engine, as_of=date(2026, 6, 15), zone=ZONE)
-    assert first.shop_interval_days == 30.25  # the median of C4's 30 and C5's 30.5 days
-    # C1 becomes a repeat buyer every 10 days: the median of the own intervals moves to 30.
+    assert first.shop_interval_days == 30  # the median of C4's 30 and C5's 30.5 days: 30.25
+    # C1 and a new C6 buy every 10 days: the median of the own intervals moves to 20.
     more = [(f"M{n}", "C1", f"2026-06-{n}", "10") for n in (11, 21)]
+    more += [(f"N{n}", "C6", f"2026-06-{n}", "10") for n in (1, 11, 21)]
     load(engine, tmp_path, "b.csv", orders(more))
     incremental = refresh(engine, as_of=date(2026, 6, 25), zone=ZONE)
-    assert (incremental.mode, incremental.shop_interval_days) == ("incremental", 30.25)
+    assert (incremental.mode, incremental.shop_interval_days) == ("incremental", 30)
     kept = intervals(engine)  # C2 and C3 (1–2 purchases) are given the shop's interval
-    assert sorted(interval for days, interval in kept.values() if 0 < days < 3) == [30.25] * 2
+    assert sorted(interval for days, interval in kept.values() if 0 < days < 3) == [30] * 2
     full = refresh(engine, as_of=date(2026, 6, 25), zone=ZONE, full=True)
-    assert full.shop_interval_days == 30.0
+    assert full.shop_interval_days == 20
     fresh = intervals(engine)
-    assert sorted(interval for days, interval in fresh.values() if 0 < days < 3) == [30.0] * 2
+    assert sorted(interval for days, interval in fresh.values() if 0 < days < 3) == [20] * 2
+
+
+def test_the_shop_interval_is_the_median_to_the_nearest_whole_day() -> None:
+    policy = LifecyclePolicy()
+    nan = float("nan")
+    assert shop_interval_days(np.array([30.0, 30.5, nan]), policy) == 30  # 30.25
+    assert shop_interval_days(np.array([30.0, 31.0, nan]), policy) == 31  # 30.5: half up
+    assert shop_interval_days(np.array([33.8182]), policy) == 34
+    assert shop_interval_days(np.array([nan, nan]), policy) == policy.fallback_interval_days
 
 
 def test_incremental_clv_rescores_only_the_recomputed_under_a_fitted_model(

@@ -8,6 +8,7 @@ moved, with their stage change in the timeline.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -108,8 +109,14 @@ def score(
 
 
 def shop_interval_days(own: Floats, policy: LifecyclePolicy) -> float:
-    """The shop's interval: the median own interval of the customers who have one."""
-    return float(np.nanmedian(own)) if np.isfinite(own).any() else policy.fallback_interval_days
+    """The shop's interval: the median own interval of the customers who have one, to the
+    nearest whole day. Every customer without an interval of their own is given it, and it is
+    estimated again by each full refresh: unrounded, a day's new orders would move it by
+    hundredths of a day and change those customers' profiles (a fifth of them at 1M customers)
+    for no change of their dormant or churned day."""
+    if not np.isfinite(own).any():
+        return policy.fallback_interval_days
+    return float(math.floor(float(np.nanmedian(own)) + 0.5))
 
 
 def rfm_quintiles(recency: Ints, purchases: Ints, net: Ints) -> tuple[Ints, Ints, Ints]:
