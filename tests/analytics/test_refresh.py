@@ -11,6 +11,8 @@ import pytest
 from sqlalchemy import Engine, select, text
 
 from siyu.analytics import refresh as refresh_module
+from siyu.analytics import store as store_module
+from siyu.analytics.policy import LifecyclePolicy
 from siyu.analytics.refresh import refresh
 from siyu.analytics.tables import CustomerProfile, StageTransition
 from siyu.customers.tables import CustomerIdentity
@@ -139,6 +141,55 @@ def test_incremental_refresh_equals_full(engine: Engine, tmp_path: Path, empty_d
     assert strip_ids(picture["stage_transitions"]) == strip_ids(expected["stage_transitions"])
 
 
+def timelines(engine: Engine) -> dict[str, list[tuple[str | None, str, date]]]:
+    """customer ref → their timeline steps (from, to, day) in order."""
+    t = StageTransition
+    found: dict[str, list[tuple[str | None, str, date]]] = {}
+    with transaction(engine) as session:
+        rows = session.execute(
+            select(CustomerIdentity.value, t.from_stage, t.to_stage, t.changed_on)
+            .join(t, t.customer_id == CustomerIdentity.customer_id)
+            .order_by(t.changed_on, t.id)
+        )
+        for ref, *step in rows:
+            found.setdefault(ref, []).append(tuple(step))  # type: ignore[arg-type]
+    return found
+
+
+def test_the_timeline_does_not_depend_on_how_often_refreshes_ran(
+    engine: Engine, tmp_path: Path, empty_db_url: str
+) -> None:
+    """C5 is dormant from 1 July and churned from 31 August. Refreshed on a day in between,
+    or not (a weekly or monthly cadence skips it), or once in full at the end: the same
+    steps, the dormant one included; and a full refresh after incremental ones rewrites no
+    one."""
+    load(engine, tmp_path, "a.csv", orders(HISTORY))
+    refresh(engine, as_of=date(2026, 6, 15), zone=ZONE)
+    refresh(engine, as_of=date(2026, 7, 2), zone=ZONE)  # sees C5 dormant
+    refresh(engine, as_of=date(2026, 9, 1), zone=ZONE)
+    every_day = timelines(engine)
+    assert every_day["C5"][-2:] == [
+        ("third_order", "dormant", date(2026, 7, 1)),
+        ("dormant", "churned", date(2026, 8, 31)),
+    ]
+    again = refresh(engine, as_of=date(2026, 9, 1), zone=ZONE, full=True)
+    assert (again.mode, again.changed) == ("full", 0)
+
+    other = make_engine(empty_db_url)
+    upgrade(other)
+    load(other, tmp_path, "a.csv", orders(HISTORY))
+    refresh(other, as_of=date(2026, 6, 15), zone=ZONE)
+    assert refresh(other, as_of=date(2026, 9, 1), zone=ZONE).mode == "incremental"
+    skipped = timelines(other)  # never refreshed while C5 was dormant
+    with transaction(other) as session:
+        session.execute(text("DELETE FROM analytics_state"))
+    assert refresh(other, as_of=date(2026, 9, 1), zone=ZONE).mode == "full"
+    rebuilt = timelines(other)  # every step written anew, from nothing kept
+    other.dispose()
+    assert skipped == every_day
+    assert rebuilt == every_day
+
+
 @pytest.mark.parametrize("full", [True, False])
 def test_refresh_is_repeatable(engine: Engine, tmp_path: Path, full: bool) -> None:
     load(engine, tmp_path, "a.csv", orders(HISTORY))
@@ -214,7 +265,8 @@ def test_full_refresh_rebuilds_the_profile_indexes_it_dropped(
     indexes included, and the refresh's larger index-build memory did not outlive it."""
     load(engine, tmp_path, "a.csv", orders(HISTORY))
     refresh(engine, as_of=date(2026, 6, 15), zone=ZONE)
-    refresh(engine, as_of=date(2026, 6, 15), zone=ZONE, full=True)  # over existing rows
+    other_policy = LifecyclePolicy(loyal_min_purchases=3)  # every row rewritten, over the kept
+    assert refresh(engine, as_of=date(2026, 6, 15), zone=ZONE, policy=other_policy).mode == "full"
     assert schema_diff(engine, metadata()) == []
     assert partial_rank_indexes(engine) == RANK_INDEX_NAMES
     if engine.dialect.name == "postgresql":
@@ -225,21 +277,28 @@ def test_full_refresh_rebuilds_the_profile_indexes_it_dropped(
             assert connection.scalar(text(query)) is True
 
 
+@pytest.mark.parametrize("rewrite", [True, False])
 def test_full_refresh_failing_mid_write_keeps_the_last_profiles(
-    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rewrite: bool
 ) -> None:
-    """The emptied tables and dropped indexes are part of the refresh's transaction: a
+    """The emptied tables and dropped indexes (a rewrite), or the changed customers' deleted
+    rows (a full refresh over kept profiles), are part of the refresh's transaction: a
     failure while writing leaves the last refresh's profiles, timeline and indexes."""
     load(engine, tmp_path, "a.csv", orders(HISTORY))
     refresh(engine, as_of=date(2026, 6, 15), zone=ZONE)
+    load(engine, tmp_path, "b.csv", orders([("N1", "C1", "2026-06-18", "90")]))  # C1 changes
     before = snapshot(engine)
 
     def broken(*_: object) -> None:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(refresh_module, "insert_transitions", broken)
+    if rewrite:
+        monkeypatch.setattr(refresh_module, "insert_transitions", broken)
+    else:  # the changed customers' rows are deleted first, then the new ones written
+        monkeypatch.setattr(store_module, "write_rows", broken)
+    policy = LifecyclePolicy(loyal_min_purchases=3) if rewrite else None  # other: rewrites
     with pytest.raises(RuntimeError, match="disk full"):
-        refresh(engine, as_of=date(2026, 6, 20), zone=ZONE, full=True)
+        refresh(engine, as_of=date(2026, 6, 20), zone=ZONE, full=True, policy=policy)
     after = snapshot(engine)
     for table in ("customer_profiles", "stage_transitions"):
         assert after[table] == before[table]

@@ -5,10 +5,11 @@ touched by imports or merges since the last refresh are recomputed from their hi
 grows with the new data, not with history. Then the date-dependent scores (stage, dormancy,
 RFM) are updated for the profiles whose scores can have moved (`siyu.analytics.rescoring`),
 and CLV for the customers recomputed (`siyu.analytics.clv_scoring`). `--full` recomputes
-everyone: one pass over each fact table, computed and scored in memory, every profile and
-timeline step written once; it also re-estimates the shop-wide figures incremental refreshes
-keep (the shop's interval, the CLV model) and re-scores everyone's CLV as of its date. Run it
-daily; incremental refreshes in between.
+everyone: one pass over each fact table, computed and scored in memory; over kept profiles it
+writes only the customers whose profile or timeline changed, otherwise (the first refresh,
+changed lifecycle thresholds) every profile and timeline step once. It also re-estimates the
+shop-wide figures incremental refreshes keep (the shop's interval, the CLV model) and
+re-scores everyone's CLV as of its date. Run it daily; incremental refreshes in between.
 """
 
 from __future__ import annotations
@@ -43,16 +44,20 @@ from siyu.analytics.scoring import (
     score_all,
     scored_columns,
     timeline,
+    timeline_steps,
 )
 from siyu.analytics.store import (
     SQLITE_PRAGMAS,
     delete_profiles,
     empty_for_rewrite,
+    has_profiles,
     insert_profiles,
     insert_transitions,
+    merged_steps,
     order_transitions,
     read_state,
     rewritten,
+    write_changes,
     write_state,
 )
 from siyu.analytics.stored_policy import lifecycle_policy
@@ -92,14 +97,19 @@ def refresh(
     started = time.perf_counter()
     with job_transaction(engine, sqlite_pragmas=SQLITE_PRAGMAS) as session:
         policy = policy or lifecycle_policy(session)  # the console's thresholds, or defaults
-        # changed thresholds move every customer's stage: only a full refresh applies them
-        full = full or read_state(session, "as_of") is None
-        full = full or read_state(session, "lifecycle_policy") != repr(policy)
-        # the kept RFM thresholds are in local days: none kept, or another time zone's
-        full = full or stored_thresholds(session, zone) is None
+        # what is kept cannot be built on (a full refresh rewrites every row): no refresh yet;
+        # changed thresholds (they move every customer's stage); no RFM thresholds kept in
+        # this time zone's days
+        stale = (
+            read_state(session, "as_of") is None
+            or read_state(session, "lifecycle_policy") != repr(policy)
+            or stored_thresholds(session, zone) is None
+        )
+        full = full or stale
         marks = pending_changes(session)  # read before the facts: see customers/changes.py
         if full:
-            scores = _recompute_all(session, as_of, zone, policy)
+            rewrite = stale or not has_profiles(session)
+            scores = _recompute_all(session, as_of, zone, policy, rewrite=rewrite)
             recomputed = scores.scored
         else:
             live = _recompute(session, list(marks), zone, policy)
@@ -113,7 +123,7 @@ def refresh(
         write_state(session, "shop_interval", repr(scores.shop_interval_days))
         write_state(session, "lifecycle_policy", repr(policy))
         clear_kpi_snapshots(session)  # the dashboard recomputes them on its next view
-    if full:  # every profile row is new: the incremental refreshes read them by index
+    if full and scores.changed == scores.scored:  # every row is new: incremental refreshes
         vacuum_analyze(engine, (CustomerProfile.__tablename__, StageTransition.__tablename__))
     return RefreshResult(
         as_of=as_of,
@@ -129,11 +139,13 @@ def refresh(
 
 
 def _recompute_all(
-    session: Session, as_of: date, zone: ZoneInfo, policy: LifecyclePolicy
+    session: Session, as_of: date, zone: ZoneInfo, policy: LifecyclePolicy, *, rewrite: bool
 ) -> ScoreResult:
-    """Everyone from one pass over the facts, scored in memory, written once: every profile
-    and timeline step is new, so nothing is read back or updated."""
-    empty_for_rewrite(session)
+    """Everyone from one pass over the facts, scored in memory. `rewrite`: every profile and
+    timeline step is written anew (the tables emptied, their indexes built again); otherwise
+    only the customers whose profile or timeline changed are (`store.write_changes`)."""
+    if rewrite:
+        empty_for_rewrite(session)
     customers = np.array(
         session.scalars(
             select(Customer.id).where(Customer.merged_into_id.is_(None)).order_by(Customer.id)
@@ -151,13 +163,18 @@ def _recompute_all(
     at = np.searchsorted(customers, customer[last])
     latest_stage[at], latest_day[at] = to_stage[last], day[last]
     stage, when = scores.columns["stage"], scores.columns["when"]
-    since, step, _ = timeline(stage, when, latest_stage, latest_day)  # nothing to redate
+    dormant_day = scores.columns["dormant_day"]
+    since, step, _, via_dormant = timeline(stage, when, latest_stage, latest_day, dormant_day)
+    scored = timeline_steps(customers, stage, when, latest_stage, dormant_day, step, via_dormant)
+    steps = merged_steps((customer, from_stage, to_stage, day), scored)
+    columns, platforms, size = scored_columns(scores, since), _platforms(session), customers.size
+    if not rewrite:
+        changed, stage_changes = write_changes(session, computed, platforms, columns, steps)
+        return ScoreResult(int(size), changed, stage_changes, scores.shop_interval)
     with rewritten(session):
-        insert_profiles(session, computed, _platforms(session), scored_columns(scores, since))
-        insert_transitions(session, customer, from_stage, to_stage, day)
-        insert_transitions(session, customers[step], latest_stage[step], stage[step], when[step])
-    size = int(customers.size)
-    return ScoreResult(size, size, size, scores.shop_interval)
+        insert_profiles(session, computed, platforms, columns)
+        insert_transitions(session, *steps)
+    return ScoreResult(int(size), int(size), int(size), scores.shop_interval)
 
 
 def _rescore(

@@ -24,7 +24,7 @@ from siyu.analytics.days import day_date, day_number, local_days
 from siyu.analytics.facts import float_column, read_columns
 from siyu.analytics.lifecycle import ORDER_STAGES, current_stages, thresholds
 from siyu.analytics.policy import LifecyclePolicy
-from siyu.analytics.store import dates, insert_transitions, numbers, update_rows
+from siyu.analytics.store import dates, insert_transitions, merged_steps, numbers, update_rows
 from siyu.analytics.tables import STAGES, CustomerProfile, StageTransition
 from siyu.db.sql import epoch_seconds
 
@@ -148,15 +148,43 @@ def _none(size: int) -> Ints:
 
 
 def timeline(
-    stage: Ints, when: Ints, latest_stage: Ints, latest_day: Ints
-) -> tuple[Ints, NDArray[np.bool_], NDArray[np.bool_]]:
+    stage: Ints, when: Ints, latest_stage: Ints, latest_day: Ints, dormant_day: Ints
+) -> tuple[Ints, NDArray[np.bool_], NDArray[np.bool_], NDArray[np.bool_]]:
     """For customers whose stage changed: the day the stage began (stage_since), which need a
-    new step in the timeline, and which redate their latest step (dormant or churned again,
-    from a new date). A purchase-driven stage that is already the latest step keeps its day."""
+    new step in the timeline, which redate their latest step (dormant or churned again, from a
+    new date), and which of the new steps is a churn that went through dormancy first (from a
+    stage before dormant, with a dormant day before the churn): it gets its dormant step too,
+    dated on its dormant day, however many refreshes ran in between — so the timeline does not
+    depend on how often, or how (full or incremental), the refreshes ran. A purchase-driven
+    stage that is already the latest step keeps its day."""
     same = latest_stage == stage
     timed = (stage == DORMANT) | (stage == CHURNED)
     since = np.where(same & ~timed, latest_day, when)
-    return since, ~same, same & timed & (latest_day != when)
+    before_dormant = (latest_stage != DORMANT) & (latest_stage != CHURNED)
+    via_dormant = ~same & (stage == CHURNED) & before_dormant & (dormant_day >= 0)
+    via_dormant &= (dormant_day < when) & (dormant_day >= latest_day)
+    return since, ~same, same & timed & (latest_day != when), via_dormant
+
+
+def timeline_steps(
+    customers: Ints,
+    stage: Ints,
+    when: Ints,
+    latest_stage: Ints,
+    dormant_day: Ints,
+    insert: NDArray[np.bool_],
+    via_dormant: NDArray[np.bool_],
+) -> tuple[Ints, Ints, Ints, Ints]:
+    """The new steps `timeline` asked for: (customer, from stage, to stage, day), a churn
+    through dormancy as two steps."""
+    dormant = np.full(int(via_dormant.sum()), DORMANT, dtype=np.int64)
+    step_from = np.where(via_dormant, DORMANT, latest_stage)[insert]
+    return (
+        np.concatenate([customers[via_dormant], customers[insert]]),
+        np.concatenate([latest_stage[via_dormant], step_from]),
+        np.concatenate([dormant, stage[insert]]),
+        np.concatenate([dormant_day[via_dormant], when[insert]]),
+    )
 
 
 def score_all(
@@ -180,7 +208,7 @@ def apply_scores(
         changed |= _differs(new[name], old[name])
     moved = np.flatnonzero(new["stage"] != old["stage"])
     since = _reconcile_timeline(session, inputs.customer[moved], new["stage"][moved],
-                                new["when"][moved])  # fmt: skip
+                                new["when"][moved], new["dormant_day"][moved])  # fmt: skip
     _write_scores(session, inputs.customer, new, np.flatnonzero(changed), moved, since)
     return ScoreResult(
         inputs.customer.size, int(changed.sum()), int(moved.size), scores.shop_interval
@@ -256,12 +284,16 @@ def _chunks(customers: Ints) -> list[list[int]]:
     ]
 
 
-def _reconcile_timeline(session: Session, customers: Ints, stage: Ints, when: Ints) -> Ints:
+def _reconcile_timeline(
+    session: Session, customers: Ints, stage: Ints, when: Ints, dormant_day: Ints
+) -> Ints:
     """Record each stage change in the timeline, dated when it happened; the stage_since days."""
     if customers.size == 0:
         return np.zeros(0, dtype=np.int64)
     latest = _latest_transitions(session, customers)
-    since, insert, redate = timeline(stage, when, latest["stage"], latest["day"])
+    since, insert, redate, via_dormant = timeline(
+        stage, when, latest["stage"], latest["day"], dormant_day
+    )
     if redate.any():
         session.execute(
             update(StageTransition),
@@ -269,8 +301,9 @@ def _reconcile_timeline(session: Session, customers: Ints, stage: Ints, when: In
              for row_id, day in zip(latest["id"][redate].tolist(), when[redate].tolist(),
                                     strict=True)],
         )  # fmt: skip
-    insert_transitions(session, customers[insert], latest["stage"][insert], stage[insert],
-                       when[insert])  # fmt: skip
+    steps = timeline_steps(customers, stage, when, latest["stage"], dormant_day, insert,
+                           via_dormant)  # fmt: skip
+    insert_transitions(session, *merged_steps(steps))
     return since
 
 
