@@ -22,6 +22,8 @@ or the peak of it and the helper processes a SQLite full refresh reads with, sam
   duckdb       the same aggregates in DuckDB over the orders loaded in memory from numpy
                (the aggregation is what is compared; loading them from the store is load_s)
   add          insert the new orders and mark their customers changed (as an import does)
+  daily        `refresh(full=True)` after them, the next day, on a copy of the store: the daily
+               full refresh over the profiles kept, which rewrites only the customers changed
   incremental  `refresh()` after them (CLV apart as clv_s: the customers recomputed)
 
     .venv/bin/python benchmarks/refresh_bench.py [--customers N] [--orders N]
@@ -40,13 +42,14 @@ import os
 import platform
 import resource
 import shutil
+import sqlite3
 import subprocess
 import sys
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -99,7 +102,7 @@ def timed_parts(parts: dict[str, float], clv: bool) -> Iterator[None]:
         # within them: where the time goes
         "read_facts": "read", "compute": "compute", "score": "score",
         "delete_profiles": "write", "insert_profiles": "write", "insert_transitions": "write",
-        "empty_for_rewrite": "write",
+        "empty_for_rewrite": "write", "write_changes": "write",
     }  # fmt: skip
     saved = {name: getattr(module, name) for name in (*parts_of, "rewritten", "refresh_clv")}
     for name, part in parts_of.items():
@@ -279,7 +282,10 @@ def _size_tag(arguments: argparse.Namespace) -> str:
 
 
 def run_backend(
-    url: str, built: dict[str, Any] | None, arguments: argparse.Namespace
+    url: str,
+    built: dict[str, Any] | None,
+    arguments: argparse.Namespace,
+    copy: Callable[[str], AbstractContextManager[str]],
 ) -> dict[str, dict[str, Any]]:
     customers, orders, seed = _size(arguments)
     results = {"build": built} if built else {}
@@ -288,13 +294,55 @@ def run_backend(
     results["pandas"] = run_phase("pandas", url, AS_OF.isoformat(), str(arguments.sample))
     results["duckdb"] = run_phase("duckdb", url, AS_OF.isoformat())
     results["add"] = run_phase("add", url, customers, orders, str(arguments.new_orders), seed)
+    with copy(url) as daily:  # the same store, refreshed in full instead of incrementally
+        results["daily"] = run_phase("refresh", daily, NEXT_DAY.isoformat(), "1", clv)
     results["incremental"] = run_phase("refresh", url, NEXT_DAY.isoformat(), "0", clv)
     return results
 
 
+@contextmanager
+def sqlite_copy(url: str) -> Iterator[str]:
+    """A copy of a SQLite store beside it (its WAL checkpointed first), deleted afterwards."""
+    from sqlalchemy.engine import make_url
+
+    path = Path(str(make_url(url).database))
+    with sqlite3.connect(path) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    copy = path.with_name(f"{path.stem}_copy.db")
+    shutil.copyfile(path, copy)
+    try:
+        yield f"sqlite:///{copy}"
+    finally:
+        for leftover in path.parent.glob(f"{copy.name}*"):
+            leftover.unlink()
+
+
+def postgres_copy(admin_url: str) -> Callable[[str], AbstractContextManager[str]]:
+    """Copies of a PostgreSQL store (CREATE DATABASE … TEMPLATE), dropped afterwards."""
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    from siyu.db.engine import make_engine
+
+    @contextmanager
+    def copy(url: str) -> Iterator[str]:
+        source, name = make_url(url).database, f"siyu_refresh_copy_{uuid.uuid4().hex[:10]}"
+        admin = make_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{source}"'))
+        try:
+            yield make_url(url).set(database=name).render_as_string(False)
+        finally:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+
+    return copy
+
+
 def report(backend: str, results: dict[str, dict[str, Any]]) -> str:
     full, pandas, duck = results["full"], results["pandas"], results["duckdb"]
-    incremental = results["incremental"]
+    incremental, daily = results["incremental"], results["daily"]
     lines = [
         f"### {backend}",
         "| phase | rows | seconds | peak RSS MiB | details |",
@@ -316,9 +364,13 @@ def report(backend: str, results: dict[str, dict[str, Any]]) -> str:
         f"full refresh vs DuckDB aggregation alone: {full['seconds'] / duck['seconds']:.1f}x"
         f" (vs DuckDB reading the store first: "
         f"{full['seconds'] / (duck['seconds'] + duck['load_s']):.1f}x)",
+        f"daily full refresh over the kept profiles ({daily['changed']:,} customers rewritten)"
+        f" vs pandas: {daily['seconds'] / pandas['seconds']:.2f}x the time;"
+        f" vs DuckDB: {daily['seconds'] / duck['seconds']:.1f}x",
         *(
             [
-                f"with CLV: full {full['seconds'] + full['clv_s']:.2f} s, incremental "
+                f"with CLV: full {full['seconds'] + full['clv_s']:.2f} s, daily full "
+                f"{daily['seconds'] + daily['clv_s']:.2f} s, incremental "
                 f"{incremental['seconds'] + incremental['clv_s']:.2f} s"
             ]
             if full["clv_scored"]
@@ -368,10 +420,11 @@ def main() -> None:
     everything: dict[str, dict[str, dict[str, Any]]] = {}
     if arguments.backend in ("sqlite", "both"):
         url, built = sqlite_store(arguments.workdir, arguments)
-        everything["sqlite"] = run_backend(url, built, arguments)
+        everything["sqlite"] = run_backend(url, built, arguments, sqlite_copy)
     if arguments.backend in ("postgres", "both"):
         with postgres_store(arguments.postgres_url, arguments) as (url, built):
-            everything["postgres"] = run_backend(url, built, arguments)
+            copy = postgres_copy(arguments.postgres_url)
+            everything["postgres"] = run_backend(url, built, arguments, copy)
     print(f"\n{datetime.now():%Y-%m-%d}, {machine()}; {arguments.customers:,} customers, "
           f"{arguments.orders:,} orders, then {arguments.new_orders:,} new orders\n")  # fmt: skip
     for backend, results in everything.items():
