@@ -10,15 +10,18 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
+from siyu.analytics import refresh as refresh_module
+from siyu.analytics import scoring
 from siyu.analytics.refresh import refresh
 from siyu.analytics.store import PROFILE_COLUMNS
-from siyu.analytics.tables import CustomerProfile, StageTransition
+from siyu.analytics.tables import AnalyticsState, CustomerProfile, StageTransition
 from siyu.customers.merge import do_merge
 from siyu.customers.tables import CustomerIdentity
 from siyu.db.engine import make_engine, transaction
 from siyu.db.migrate import upgrade
-from tests.analytics.test_refresh import ZONE, load, orders
+from tests.analytics.test_refresh import HISTORY, ZONE, load, orders
 
 HEADER = "order_id,customer_id,ordered_at,amount,status,refund_amount,category,shop\n"
 Order = tuple[str, str, str, str]
@@ -74,8 +77,10 @@ def merge(engine: Engine, merged: str, kept: str) -> int:
 
 @pytest.mark.parametrize("seed", [1, 2])
 def test_full_refresh_over_kept_profiles_rewrites_only_the_changed(
-    engine: Engine, tmp_path: Path, empty_db_url: str, seed: int
+    engine: Engine, tmp_path: Path, empty_db_url: str, seed: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # the shop's interval held (when it moves, everyone is rewritten: the test below)
+    monkeypatch.setattr(scoring, "shop_interval_days", lambda *_: 30.0)
     pick = random.Random(seed)
     first = history(pick, "A", 120, date(2025, 1, 1), 520)
     second = history(pick, "B", 12, date(2026, 6, 5), 10)
@@ -102,8 +107,10 @@ def test_full_refresh_over_kept_profiles_rewrites_only_the_changed(
     assert 0 < result.changed == len(differ) < result.scored
     assert merged in profiles_before
     assert merged not in after  # merged away: its profile goes
-    for customer in after.keys() - differ:  # the others' steps were left, not written again
-        assert steps_after.get(customer) == steps_before.get(customer)
+    for customer in after:  # steps that did not change were left, not written again
+        old, new = steps_before.get(customer, []), steps_after.get(customer, [])
+        if [s[1:] for s in old] == [s[1:] for s in new]:
+            assert new == old  # their ids too, whether the profile row changed or not
     at = PROFILE_COLUMNS.index("stage")
     stages_before = {c: row[at] for c, row in profiles_before.items()}
     moved = [c for c, row in after.items() if stages_before.get(c) != row[at]]
@@ -132,3 +139,29 @@ def test_full_refresh_over_unchanged_data_writes_nothing(engine: Engine, tmp_pat
     again = refresh(engine, as_of=date(2026, 6, 4), zone=ZONE, full=True)
     assert (again.mode, again.changed, again.stage_changes) == ("full", 0, 0)
     assert (profiles(engine), steps(engine)) == (before, steps_before)  # step ids too
+
+
+def test_a_full_refresh_rewrites_everyone_when_the_shops_interval_moves(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every profile without an interval of its own changes with the shop's (most of them at
+    scale): a full refresh then writes every row anew instead of comparing them."""
+    compared: list[str] = []
+    write_changes = refresh_module.write_changes
+
+    def spy(session: Session, *rest: Any) -> tuple[int, int]:
+        compared.append(session.get_one(AnalyticsState, "as_of").value)
+        return write_changes(session, *rest)
+
+    monkeypatch.setattr(refresh_module, "write_changes", spy)
+    load(engine, tmp_path, "a.csv", orders(HISTORY))
+    assert refresh(engine, as_of=date(2026, 6, 25), zone=ZONE).shop_interval_days == 30
+    more = [(f"N{n}", "C6", f"2026-06-{n}", "10") for n in (1, 11, 21)]
+    more += [(f"M{n}", "C1", f"2026-06-{n}", "10") for n in (11, 21)]
+    load(engine, tmp_path, "b.csv", orders(more))  # two 10-day buyers: the median moves to 20
+    full = refresh(engine, as_of=date(2026, 6, 25), zone=ZONE, full=True)
+    assert (full.shop_interval_days, full.changed, full.scored) == (20, 6, 6)
+    assert compared == []  # rewritten, not compared
+    same_day = refresh(engine, as_of=date(2026, 6, 25), zone=ZONE, full=True)
+    assert (same_day.changed, same_day.shop_interval_days) == (0, 20)
+    assert compared == ["2026-06-25"]  # the interval kept: compared, and nothing moved

@@ -143,9 +143,12 @@ def _recompute_all(
 ) -> ScoreResult:
     """Everyone from one pass over the facts, scored in memory. `rewrite`: every profile and
     timeline step is written anew (the tables emptied, their indexes built again); otherwise
-    only the customers whose profile or timeline changed are (`store.write_changes`)."""
+    only the customers whose profile or timeline changed are (`store.write_changes`) — unless
+    the shop's interval moved: then every profile without an interval of its own changes, most
+    of them, and writing them all anew is the faster way."""
     if rewrite:
         empty_for_rewrite(session)
+    kept_interval = read_state(session, "shop_interval")
     customers = np.array(
         session.scalars(
             select(Customer.id).where(Customer.merged_into_id.is_(None)).order_by(Customer.id)
@@ -156,6 +159,9 @@ def _recompute_all(
     inputs = _inputs(computed)
     scores = score(inputs, as_of_day=day_number(as_of), policy=policy, zone=zone)
     keep_thresholds(session, zone, thresholds_of(inputs, zone))  # for the next incremental
+    if not rewrite and kept_interval != repr(scores.shop_interval):
+        rewrite = True
+        empty_for_rewrite(session)
     customer, from_stage, to_stage, day = order_transitions(computed)
     last = np.flatnonzero(np.r_[customer[1:] != customer[:-1], True]) if customer.size else customer
     latest_stage = np.full(customers.size, -1, dtype=np.int64)

@@ -114,7 +114,8 @@ def write_changes(
 ) -> tuple[int, int]:
     """A full refresh over kept profiles: the new profile rows and timeline steps are compared
     with the stored ones, a range of customers at a time, and only the customers whose row or
-    steps differ are rewritten (and those no longer computed, merged away, deleted).
+    steps differ are rewritten, the row or the steps that differ (and those no longer computed,
+    merged away, deleted).
 
     A day's full refresh changes a few percent of the profiles: this reads the stored rows
     back (as written, so that they compare equal) instead of rewriting every row, rebuilding
@@ -131,16 +132,26 @@ def write_changes(
         columns = _profile_columns(computed, platforms, scored, start, stop, postgres)
         rows = list(zip(*columns, strict=True))
         new_steps = _rendered_steps(steps, low, high)
-        differ, moved = _differing(session, rows, new_steps, low, high)
-        if differ:
-            delete_profiles(session, sorted(differ))
-            table = CustomerProfile.__tablename__
-            write_rows(session, table, PROFILE_COLUMNS, (row for row in rows if row[0] in differ))
-            table = StageTransition.__tablename__
-            changed_steps = (step for step in new_steps if step[0] in differ)
-            write_rows(session, table, TRANSITION_COLUMNS, changed_steps)
-        written, stage_changes = written + len(differ), stage_changes + moved
+        other_rows, other_steps, moved = _differing(session, rows, new_steps, low, high)
+        _replace(session, CustomerProfile, PROFILE_COLUMNS, rows, other_rows)
+        _replace(session, StageTransition, TRANSITION_COLUMNS, new_steps, other_steps)
+        written += len(other_rows | other_steps)
+        stage_changes += moved
     return written, stage_changes
+
+
+def _replace(
+    session: Session,
+    model: Any,
+    columns: Sequence[str],
+    rows: list[tuple[Any, ...]],
+    customers: set[int],
+) -> None:
+    """Delete the rows of `customers` from `model`'s table and insert theirs from `rows`."""
+    if customers:
+        _delete(session, model, sorted(customers))
+        mine = (row for row in rows if row[0] in customers)
+        write_rows(session, model.__tablename__, columns, mine)
 
 
 def _rendered_steps(steps: Steps, low: int | None, high: int | None) -> list[tuple[Any, ...]]:
@@ -158,19 +169,18 @@ def _differing(
     steps: list[tuple[Any, ...]],
     low: int | None,
     high: int | None,
-) -> tuple[set[int], int]:
-    """The customers in [low, high) whose stored profile row or timeline differs from `rows`
-    and `steps` (or who are no longer in `rows`); and how many of `rows` have another stage
-    than the stored one, or none stored."""
+) -> tuple[set[int], set[int], int]:
+    """The customers in [low, high) whose stored profile row differs from `rows` (or who are
+    no longer in them), those whose stored timeline differs from `steps`, and how many of
+    `rows` have another stage than the stored one, or none stored."""
     old = {row[0]: row for row in _stored(session, CustomerProfile, PROFILE_COLUMNS, low, high)}
-    differ = {row[0] for row in rows if old.get(row[0]) != row}
-    differ |= old.keys() - {row[0] for row in rows}
+    other_rows = {row[0] for row in rows if old.get(row[0]) != row}
+    other_rows |= old.keys() - {row[0] for row in rows}
     at = PROFILE_COLUMNS.index("stage")
     moved = sum(1 for row in rows if row[0] not in old or old[row[0]][at] != row[at])
     old_steps = _stored(session, StageTransition, TRANSITION_COLUMNS, low, high)
-    if old_steps != steps:
-        differ |= _other_timelines(old_steps, steps)
-    return differ, moved
+    other_steps = _other_timelines(old_steps, steps) if old_steps != steps else set()
+    return other_rows, other_steps, moved
 
 
 def _stored(
@@ -223,10 +233,14 @@ def _other_timelines(old: list[Any], new: list[Any]) -> set[int]:
 
 
 def delete_profiles(session: Session, customer_ids: Sequence[int]) -> None:
+    _delete(session, StageTransition, customer_ids)
+    _delete(session, CustomerProfile, customer_ids)
+
+
+def _delete(session: Session, model: Any, customer_ids: Sequence[int]) -> None:
     for start in range(0, len(customer_ids), CHUNK):
         chunk = customer_ids[start : start + CHUNK]
-        session.execute(delete(StageTransition).where(StageTransition.customer_id.in_(chunk)))
-        session.execute(delete(CustomerProfile).where(CustomerProfile.customer_id.in_(chunk)))
+        session.execute(delete(model).where(model.customer_id.in_(chunk)))
 
 
 def insert_profiles(
