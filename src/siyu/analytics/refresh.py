@@ -7,9 +7,10 @@ RFM) are updated for the profiles whose scores can have moved (`siyu.analytics.r
 and CLV for the customers recomputed (`siyu.analytics.clv_scoring`). `--full` recomputes
 everyone: one pass over each fact table, computed and scored in memory; over kept profiles it
 writes only the customers whose profile or timeline changed, otherwise (the first refresh,
-changed lifecycle thresholds) every profile and timeline step once. It also re-estimates the
-shop-wide figures incremental refreshes keep (the shop's interval, the CLV model) and
-re-scores everyone's CLV as of its date. Run it daily; incremental refreshes in between.
+changed lifecycle thresholds, a moved shop's interval) every profile and timeline step once.
+It also re-estimates the shop-wide figures incremental refreshes keep (the shop's interval,
+the CLV model) and re-scores everyone's CLV as of its date. Run it daily; incremental
+refreshes in between.
 """
 
 from __future__ import annotations
