@@ -45,7 +45,6 @@ from siyu.analytics.scoring import (
     score_all,
     scored_columns,
     timeline,
-    timeline_steps,
 )
 from siyu.analytics.store import (
     SQLITE_PRAGMAS,
@@ -171,8 +170,7 @@ def _recompute_all(
     latest_stage[at], latest_day[at] = to_stage[last], day[last]
     stage, when = scores.columns["stage"], scores.columns["when"]
     dormant_day = scores.columns["dormant_day"]
-    since, step, _, via_dormant = timeline(stage, when, latest_stage, latest_day, dormant_day)
-    scored = timeline_steps(customers, stage, when, latest_stage, dormant_day, step, via_dormant)
+    since, scored, _ = timeline(customers, stage, when, latest_stage, latest_day, dormant_day)
     steps = merged_steps((customer, from_stage, to_stage, day), scored)
     columns, platforms, size = scored_columns(scores, since), _platforms(session), customers.size
     if not rewrite:

@@ -148,43 +148,34 @@ def _none(size: int) -> Ints:
 
 
 def timeline(
-    stage: Ints, when: Ints, latest_stage: Ints, latest_day: Ints, dormant_day: Ints
-) -> tuple[Ints, NDArray[np.bool_], NDArray[np.bool_], NDArray[np.bool_]]:
-    """For customers whose stage changed: the day the stage began (stage_since), which need a
-    new step in the timeline, which redate their latest step (dormant or churned again, from a
-    new date), and which of the new steps is a churn that went through dormancy first (from a
-    stage before dormant, with a dormant day before the churn): it gets its dormant step too,
-    dated on its dormant day, however many refreshes ran in between — so the timeline does not
-    depend on how often, or how (full or incremental), the refreshes ran. A purchase-driven
-    stage that is already the latest step keeps its day."""
-    same = latest_stage == stage
-    timed = (stage == DORMANT) | (stage == CHURNED)
-    since = np.where(same & ~timed, latest_day, when)
-    before_dormant = (latest_stage != DORMANT) & (latest_stage != CHURNED)
-    via_dormant = ~same & (stage == CHURNED) & before_dormant & (dormant_day >= 0)
-    via_dormant &= (dormant_day < when) & (dormant_day >= latest_day)
-    return since, ~same, same & timed & (latest_day != when), via_dormant
-
-
-def timeline_steps(
     customers: Ints,
     stage: Ints,
     when: Ints,
     latest_stage: Ints,
+    latest_day: Ints,
     dormant_day: Ints,
-    insert: NDArray[np.bool_],
-    via_dormant: NDArray[np.bool_],
-) -> tuple[Ints, Ints, Ints, Ints]:
-    """The new steps `timeline` asked for: (customer, from stage, to stage, day), a churn
-    through dormancy as two steps."""
-    dormant = np.full(int(via_dormant.sum()), DORMANT, dtype=np.int64)
-    step_from = np.where(via_dormant, DORMANT, latest_stage)[insert]
-    return (
-        np.concatenate([customers[via_dormant], customers[insert]]),
-        np.concatenate([latest_stage[via_dormant], step_from]),
-        np.concatenate([dormant, stage[insert]]),
-        np.concatenate([dormant_day[via_dormant], when[insert]]),
+) -> tuple[Ints, tuple[Ints, Ints, Ints, Ints], NDArray[np.bool_]]:
+    """For customers whose stage changed: the day the stage began (stage_since), the new steps
+    of the timeline (customer, from stage, to stage, day), and which customers redate their
+    latest step (dormant or churned again, from a new date). A churn that went through
+    dormancy first (from a stage before dormant, with a dormant day before the churn) is two
+    steps, the dormant one dated on its dormant day, however many refreshes ran in between —
+    so the timeline does not depend on how often, or how (full or incremental), the refreshes
+    ran. A purchase-driven stage that is already the latest step keeps its day."""
+    same = latest_stage == stage
+    timed = (stage == DORMANT) | (stage == CHURNED)
+    since = np.where(same & ~timed, latest_day, when)
+    before_dormant = (latest_stage != DORMANT) & (latest_stage != CHURNED)
+    via = ~same & (stage == CHURNED) & before_dormant & (dormant_day >= 0)
+    via &= (dormant_day < when) & (dormant_day >= latest_day)
+    new = ~same
+    steps = (
+        np.concatenate([customers[via], customers[new]]),
+        np.concatenate([latest_stage[via], np.where(via, DORMANT, latest_stage)[new]]),
+        np.concatenate([np.full(int(via.sum()), DORMANT, dtype=np.int64), stage[new]]),
+        np.concatenate([dormant_day[via], when[new]]),
     )
+    return since, steps, same & timed & (latest_day != when)
 
 
 def score_all(
@@ -291,8 +282,8 @@ def _reconcile_timeline(
     if customers.size == 0:
         return np.zeros(0, dtype=np.int64)
     latest = _latest_transitions(session, customers)
-    since, insert, redate, via_dormant = timeline(
-        stage, when, latest["stage"], latest["day"], dormant_day
+    since, steps, redate = timeline(
+        customers, stage, when, latest["stage"], latest["day"], dormant_day
     )
     if redate.any():
         session.execute(
@@ -301,8 +292,6 @@ def _reconcile_timeline(
              for row_id, day in zip(latest["id"][redate].tolist(), when[redate].tolist(),
                                     strict=True)],
         )  # fmt: skip
-    steps = timeline_steps(customers, stage, when, latest["stage"], dormant_day, insert,
-                           via_dormant)  # fmt: skip
     insert_transitions(session, *merged_steps(steps))
     return since
 

@@ -48,10 +48,10 @@ SQLITE_PRAGMAS = (
 
 
 def empty_for_rewrite(session: Session) -> None:
-    """The start of a full refresh. SQLite: delete every profile and timeline step now, which
-    takes the database's write lock, so no import commits while the refresh reads the facts
-    (readers keep the last committed profiles until it commits). PostgreSQL: nothing yet;
-    `rewritten` truncates them when the writing begins."""
+    """Before a full refresh rewrites every row. SQLite: delete every profile and timeline step
+    (readers keep the last committed profiles until the refresh commits; the refresh already
+    holds the write lock, `job_transaction`). PostgreSQL: nothing yet; `rewritten` truncates
+    them when the writing begins."""
     if session.get_bind().dialect.name != "postgresql":
         session.execute(delete(StageTransition))
         session.execute(delete(CustomerProfile))
